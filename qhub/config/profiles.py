@@ -1,0 +1,133 @@
+"""The `profiles` section: JupyterLab server sizes and dask worker sizes."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from qhub.config.base import Model, parse_dask_memory, rule_error
+
+# The KubeSpawner (7.0.0) options a profile may override. KubeSpawner applies overrides with
+# setattr and silently drops unknown names, so a typo here would do nothing; we refuse it instead.
+# uid, gid, supplemental_gids and fs_gid are left out: QHub sets them from security.users.
+KUBESPAWNER_OVERRIDE_KEYS = frozenset({
+    "args", "cmd", "cpu_guarantee", "cpu_limit", "default_url", "environment",
+    "extra_annotations", "extra_container_config", "extra_containers", "extra_labels",
+    "extra_pod_config", "extra_resource_guarantees", "extra_resource_limits", "image",
+    "image_pull_policy", "image_pull_secrets", "init_containers", "lifecycle_hooks",
+    "mem_guarantee", "mem_limit", "node_affinity_preferred", "node_affinity_required",
+    "node_selector", "notebook_dir", "pod_affinity_preferred", "pod_affinity_required",
+    "pod_anti_affinity_preferred", "pod_anti_affinity_required", "priority_class_name",
+    "start_timeout", "storage_capacity", "tolerations", "volume_mounts", "volumes", "working_dir",
+})
+# The seed format's misspellings, mapped to the KubeSpawner names they mean.
+KUBESPAWNER_ALIASES = {"cpu_guarentee": "cpu_guarantee", "mem_guarentee": "mem_guarantee"}
+QHUB_MANAGED_KEYS = frozenset({"uid", "gid", "supplemental_gids", "fs_gid"})
+
+
+class JupyterLabProfile(Model):
+    """One choice on the spawn page."""
+
+    display_name: str = Field(min_length=1, description="Name shown on the spawn page.")
+    description: str = Field("", description="Text under the name.")
+    users: list[str] = Field(default_factory=list, description="Users who see this profile (with `groups`; all users when both are empty).")
+    groups: list[str] = Field(default_factory=list, description="Groups whose members see this profile.")
+    default: bool = Field(False, description="Preselected on the spawn page; at most one profile.")
+    gpu: int = Field(0, ge=0, le=16, description="GPUs per server: places it on a GPU node group (short for extra_resource_limits nvidia.com/gpu).")
+    kubespawner_override: dict[str, Any] = Field(default_factory=dict, description="KubeSpawner options for this profile (cpu_limit, mem_guarantee, image, ...).")
+
+    @field_validator("kubespawner_override")
+    @classmethod
+    def _known_spawner_options(cls, override: dict[str, Any]) -> dict[str, Any]:
+        mapped: dict[str, Any] = {}
+        problems: list[str] = []
+        for key, value in override.items():
+            name = KUBESPAWNER_ALIASES.get(key, key)
+            if name in QHUB_MANAGED_KEYS:
+                problems.append(f"{key}: set from security.users and security.groups; a profile cannot override it")
+            elif name not in KUBESPAWNER_OVERRIDE_KEYS:
+                close = difflib.get_close_matches(name, KUBESPAWNER_OVERRIDE_KEYS, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                problems.append(f"{key}: not a KubeSpawner option a profile can set; {hint}allowed: {', '.join(sorted(KUBESPAWNER_OVERRIDE_KEYS))}")
+            else:
+                mapped[name] = value
+        if problems:
+            raise rule_error("\n".join(problems), nested=True)
+        return mapped
+
+    @property
+    def gpus(self) -> int:
+        """GPUs a server of this profile asks for, by either way of writing it."""
+        limits = self.kubespawner_override.get("extra_resource_limits") or {}
+        return self.gpu or int(limits.get("nvidia.com/gpu", 0) or 0)
+
+
+class DaskWorkerProfile(Model):
+    """Size and image of the workers of a dask cluster."""
+
+    worker_cores: float = Field(1, gt=0, description="Cores each worker requests.")
+    worker_cores_limit: float = Field(1, gt=0, description="Most cores a worker may use.")
+    worker_memory: str = Field("2G", description="Memory each worker requests (4G means 4 GiB, as dask-gateway reads it).")
+    worker_memory_limit: str = Field("2G", description="Most memory a worker may use.")
+    worker_gpus: int = Field(0, ge=0, le=16, description="GPUs per worker: places workers on a GPU node group.")
+    image: str | None = Field(None, description="Worker image; default_images.dask_worker when empty.")
+
+    @field_validator("worker_memory", "worker_memory_limit", mode="before")
+    @classmethod
+    def _memory(cls, value: object) -> object:
+        if isinstance(value, (int, float)):
+            value = str(value)
+        if not isinstance(value, str) or parse_dask_memory(value) is None:
+            raise rule_error("{value!r} is not an amount of memory; expected one like 2G or 512M", value=value)
+        return value
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> DaskWorkerProfile:
+        problems = []
+        if self.worker_cores > self.worker_cores_limit:
+            problems.append(f"worker_cores: {self.worker_cores:g} exceeds worker_cores_limit {self.worker_cores_limit:g}; the request must not exceed the limit")
+        if parse_dask_memory(self.worker_memory) > parse_dask_memory(self.worker_memory_limit):  # type: ignore[operator]
+            problems.append(f"worker_memory: {self.worker_memory} exceeds worker_memory_limit {self.worker_memory_limit}; the request must not exceed the limit")
+        if problems:
+            raise rule_error("\n".join(problems), nested=True)
+        return self
+
+
+def _default_jupyterlab_profiles() -> list[JupyterLabProfile]:
+    return [
+        JupyterLabProfile(display_name="Small Instance", description="1 CPU / 4 GB", default=True,
+                          kubespawner_override={"cpu_limit": 1, "cpu_guarantee": 0.75, "mem_limit": "4G", "mem_guarantee": "3G"}),
+        JupyterLabProfile(display_name="Medium Instance", description="2 CPU / 8 GB",
+                          kubespawner_override={"cpu_limit": 2, "cpu_guarantee": 1.5, "mem_limit": "8G", "mem_guarantee": "6G"}),
+    ]
+
+
+def _default_dask_profiles() -> dict[str, DaskWorkerProfile]:
+    return {
+        "Small Worker": DaskWorkerProfile(worker_cores=0.75, worker_cores_limit=1, worker_memory="3G", worker_memory_limit="4G"),
+        "Medium Worker": DaskWorkerProfile(worker_cores=1.5, worker_cores_limit=2, worker_memory="6G", worker_memory_limit="8G"),
+    }
+
+
+class Profiles(Model):
+    """Server and worker sizes users choose from."""
+
+    jupyterlab: list[JupyterLabProfile] = Field(default_factory=_default_jupyterlab_profiles, min_length=1, description="Spawn-page choices.")
+    dask_worker: dict[str, DaskWorkerProfile] = Field(default_factory=_default_dask_profiles, min_length=1, description="Dask worker sizes by name.")
+
+    @field_validator("jupyterlab")
+    @classmethod
+    def _one_default(cls, profiles: list[JupyterLabProfile]) -> list[JupyterLabProfile]:
+        defaults = [p.display_name for p in profiles if p.default]
+        if len(defaults) > 1:
+            raise rule_error(
+                "{count} profiles are marked default ({names}); at most one may be",
+                count=len(defaults), names=", ".join(defaults),
+            )
+        names = [p.display_name for p in profiles]
+        twice = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) != len(names) else []
+        if twice:
+            raise rule_error("display_name {names} used by more than one profile; names must be unique", names=", ".join(twice))
+        return profiles

@@ -1,0 +1,1 @@
+"""Provider blocks of the QHub file, one module per cloud."""

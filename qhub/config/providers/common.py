@@ -1,0 +1,126 @@
+"""What every cloud's provider block shares: node groups and the checks on them."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, ClassVar
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from qhub.config.base import Model, rule_error
+from qhub.versions import DEFAULT_KUBERNETES_VERSION
+
+# Node group names become cloud resource names and Kubernetes label values.
+NodeGroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")]
+
+# The groups the platform places its pods on: hub and services, user servers, dask workers.
+REQUIRED_NODE_GROUPS = ("general", "user", "worker")
+
+
+class NodeGroup(Model):
+    """One autoscaling group of identical nodes."""
+
+    instance: str = Field(description="The cloud's machine type for this group's nodes.")
+    min_nodes: int = Field(0, description="Fewest nodes the autoscaler keeps (0 lets the group scale to zero where the cloud allows it).")
+    max_nodes: int = Field(1, description="Most nodes the autoscaler may start.")
+    gpu: bool = Field(False, description="Nodes carry NVIDIA GPUs: tainted nvidia.com/gpu and given the device plugin.")
+    disk_size_gb: int = Field(50, ge=20, le=16384, description="Root disk size of each node in GiB.")
+    spot: bool = Field(False, description="Use spot/preemptible capacity (cheaper, may be reclaimed).")
+
+    # The pattern a machine type of this cloud has; set by each provider's subclass.
+    instance_pattern: ClassVar[re.Pattern[str]] = re.compile(r".+")
+    instance_examples: ClassVar[str] = ""
+    cloud_label: ClassVar[str] = ""
+
+    @field_validator("instance")
+    @classmethod
+    def _instance_is_this_clouds(cls, value: str) -> str:
+        if not cls.instance_pattern.match(value):
+            raise rule_error(
+                "{value!r} is not a machine type of {cloud}; expected one like {examples}",
+                value=value, cloud=cls.cloud_label, examples=cls.instance_examples,
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _sizes_make_sense(self) -> NodeGroup:
+        if self.min_nodes < 0:
+            raise rule_error("min_nodes is {value}; it must be 0 or more", value=self.min_nodes)
+        if self.max_nodes < 1:
+            raise rule_error("max_nodes is {value}; it must be at least 1", value=self.max_nodes)
+        if self.max_nodes < self.min_nodes:
+            raise rule_error(
+                "max_nodes ({max}) is below min_nodes ({min}); max_nodes must be >= min_nodes",
+                max=self.max_nodes, min=self.min_nodes,
+            )
+        return self
+
+    @property
+    def is_gpu(self) -> bool:
+        """Whether pods asking for nvidia.com/gpu can run on this group."""
+        return self.gpu
+
+
+def check_required_groups(groups: dict[str, NodeGroup] | dict[str, object]) -> None:
+    """The platform needs the general, user and worker groups; more are allowed."""
+    missing = [name for name in REQUIRED_NODE_GROUPS if name not in groups]
+    if missing:
+        raise rule_error(
+            "node group(s) {missing} missing; every cluster needs general, user and worker (more groups are allowed)",
+            missing=", ".join(missing),
+        )
+
+
+class CloudBlock(Model):
+    """Fields every managed-Kubernetes provider block has."""
+
+    region: str = Field(description="The cloud region the cluster runs in. Changing it recreates everything.", json_schema_extra={"immutable": True})
+    kubernetes_version: str = Field(DEFAULT_KUBERNETES_VERSION, description="Kubernetes version of the control plane and nodes, pinned (minor or full version).")
+
+    region_pattern: ClassVar[re.Pattern[str]] = re.compile(r".+")
+    region_examples: ClassVar[str] = ""
+
+    @field_validator("region")
+    @classmethod
+    def _region_looks_right(cls, value: str) -> str:
+        if not cls.region_pattern.match(value):
+            raise rule_error(
+                "{value!r} is not a region of this cloud; expected one like {examples}",
+                value=value, examples=cls.region_examples,
+            )
+        return value
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _version_is_text(cls, value: object) -> object:
+        # YAML reads 1.30 as the float 1.3; refuse rather than guess which version was meant.
+        if isinstance(value, float):
+            raise rule_error(
+                "{value} was read as a number; quote the version, e.g. \"1.35\"", value=value
+            )
+        return value
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version_shape(cls, value: str) -> str:
+        if not re.match(r"^1\.\d{1,2}(\.\d+)?([-+][A-Za-z0-9.-]+)?$", value):
+            raise rule_error(
+                "{value!r} is not a Kubernetes version; expected one like \"1.35\" or \"1.35.2\"",
+                value=value,
+            )
+        return value
+
+    @property
+    def kubernetes_minor(self) -> str:
+        """The `1.xx` minor of the configured version."""
+        return ".".join(self.kubernetes_version.split(".")[:2]).split("-")[0]
+
+
+def zones_in_region(zones: list[str], region: str) -> None:
+    """Availability zones are named after their region (`us-west-2a` in `us-west-2`)."""
+    outside = [zone for zone in zones if not re.match(rf"^{re.escape(region)}(-?[a-z]|-[a-z0-9-]+)$", zone)]
+    if outside:
+        raise rule_error(
+            "zone(s) {zones} are not in region {region}; zones must be of the form {region}a, {region}b, ...",
+            zones=", ".join(outside), region=region,
+        )

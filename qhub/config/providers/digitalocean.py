@@ -1,0 +1,39 @@
+"""The `digital_ocean` block."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups
+
+
+class DigitalOceanNodeGroup(NodeGroup):
+    """A DOKS node pool."""
+
+    instance_pattern = re.compile(
+        r"^([a-z]+[0-9]*(_[0-9]+)?-[0-9]+vcpu-[0-9]+(mb|gb)(-[a-z0-9]+)*|c2?-[0-9]+(-intel)?|gpu-[a-z0-9]+x[0-9]+-[0-9]+gb(-[a-z0-9]+)*)$"
+    )
+    instance_examples = "s-2vcpu-4gb, m6-2vcpu-16gb, gpu-h100x1-80gb"
+    cloud_label = "DigitalOcean droplet"
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.gpu or self.instance.startswith("gpu-")
+
+
+class DigitalOcean(CloudBlock):
+    """DOKS in one DigitalOcean region."""
+
+    region_pattern = re.compile(r"^[a-z]{3}[0-9]$")
+    region_examples = "nyc3, ams3, fra1"
+
+    node_groups: dict[NodeGroupName, DigitalOceanNodeGroup] = Field(description="Node pools by name; general, user and worker are required.")
+    container_registry: bool = Field(False, description="Create the account's container registry (DigitalOcean allows one per account).")
+
+    @field_validator("node_groups")
+    @classmethod
+    def _has_required_groups(cls, groups: dict[str, DigitalOceanNodeGroup]) -> dict[str, DigitalOceanNodeGroup]:
+        check_required_groups(groups)
+        return groups

@@ -1,0 +1,55 @@
+"""The `google_cloud_platform` block."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from qhub.config.base import Model
+from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups, zones_in_region
+
+
+class GuestAccelerator(Model):
+    """GPUs attached to each node of a GKE pool."""
+
+    type: str = Field(pattern=r"^nvidia-[a-z0-9-]+$", description="Accelerator type, e.g. nvidia-tesla-t4 or nvidia-l4.")
+    count: int = Field(1, ge=1, le=16, description="GPUs per node.")
+
+
+class GcpNodeGroup(NodeGroup):
+    """A GKE node pool."""
+
+    instance_pattern = re.compile(r"^([a-z][0-9]+[a-z]?-[a-z]+(-[a-z0-9]+)*|([a-z][0-9]+[a-z]?-)?custom-[0-9]+-[0-9]+(-ext)?)$")
+    instance_examples = "n2-standard-4, e2-highmem-8, g2-standard-8"
+    cloud_label = "GCP Compute Engine"
+
+    guest_accelerators: list[GuestAccelerator] = Field(default_factory=list, description="GPUs attached to each node.")
+
+    @property
+    def is_gpu(self) -> bool:
+        # a2/a3/g2 machine types come with GPUs attached.
+        return self.gpu or bool(self.guest_accelerators) or bool(re.match(r"^(a2|a3|a4|g2|g4)-", self.instance))
+
+
+class GoogleCloudPlatform(CloudBlock):
+    """GKE in one GCP project."""
+
+    region_pattern = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+    region_examples = "us-central1, europe-west4"
+
+    project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="The GCP project id.", json_schema_extra={"immutable": True})
+    zone: str | None = Field(None, description="Zone of zonal resources; defaults to the region's first availability zone.")
+    availability_zones: list[str] = Field(default_factory=list, description="Node zones; a single zone makes a zonal cluster, none a regional one.")
+    node_groups: dict[NodeGroupName, GcpNodeGroup] = Field(description="Node pools by name; general, user and worker are required.")
+
+    @field_validator("node_groups")
+    @classmethod
+    def _has_required_groups(cls, groups: dict[str, GcpNodeGroup]) -> dict[str, GcpNodeGroup]:
+        check_required_groups(groups)
+        return groups
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> GoogleCloudPlatform:
+        zones_in_region(self.availability_zones + ([self.zone] if self.zone else []), self.region)
+        return self

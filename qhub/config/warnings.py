@@ -1,0 +1,46 @@
+"""Findings that do not stop a deploy but that the person running it should know."""
+
+from __future__ import annotations
+
+from qhub import versions
+from qhub.config.base import Issue
+from qhub.config.model import PROVIDER_BLOCKS, QHubConfig
+from qhub.config.providers.common import CloudBlock
+from qhub.config.security import Auth0Auth, GitHubAuth
+
+
+def collect_warnings(config: QHubConfig) -> list[Issue]:
+    """Every warning about a valid config."""
+    warnings: list[Issue] = []
+    auth = config.security.authentication
+    if isinstance(auth, GitHubAuth) and auth.config.auth0_subdomain is not None:
+        warnings.append(Issue("security.authentication.config.auth0_subdomain", "does not apply to GitHub login and is ignored", "warning"))
+    if isinstance(auth, (GitHubAuth, Auth0Auth)) and auth.config.client_secret is not None:
+        warnings.append(Issue(
+            "security.authentication.config.client_secret",
+            "a secret in the config file is readable by anyone with the repository; it is used as a Pulumi secret, "
+            "but move it out: `pulumi config set --secret qhub:oauthClientSecret <secret>` and delete it here",
+            "warning",
+        ))
+    cloud = config.cloud
+    if isinstance(cloud, CloudBlock):
+        supported = versions.SUPPORTED_KUBERNETES_MINORS.get(config.provider.value, ())
+        if supported and cloud.kubernetes_minor not in supported:
+            warnings.append(Issue(
+                f"{PROVIDER_BLOCKS[config.provider]}.kubernetes_version",
+                f"{cloud.kubernetes_version} is not in standard support on this cloud (supported: {', '.join(supported)}); "
+                "the cloud will refuse to create it, so upgrade before deploying",
+                "warning",
+            ))
+    if not config.security.users:
+        warnings.append(Issue("security.users", "no users are listed, so nobody can log in", "warning"))
+    if config.certificate.type.startswith("lets-encrypt") and not config.certificate.acme_email:
+        warnings.append(Issue("certificate.acme_email", "not set; Let's Encrypt will not be able to warn you before the certificate expires", "warning"))
+    if config.default_images.jupyterhub.startswith("quansight/qhub-jupyterhub"):
+        warnings.append(Issue(
+            "default_images.jupyterhub",
+            f"{config.default_images.jupyterhub} was built for QHub's z2jh 0.9 and does not run on z2jh "
+            f"{versions.JUPYTERHUB_CHART.version}; the chart's hub image {versions.JUPYTERHUB_IMAGE} is used instead",
+            "warning",
+        ))
+    return warnings

@@ -1,0 +1,53 @@
+"""Every chart, image and Kubernetes version the program deploys, pinned here and only here.
+
+Sources and the reasons for each choice are in ../shared/research/versions.md; the README's
+"Versions" section lists them for users. Nothing here imports Pulumi, so the config model can
+use these as defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Helm chart pinned to one version in one repository."""
+
+    name: str
+    version: str
+    repo: str
+
+
+JUPYTERHUB_CHART = Chart("jupyterhub", "4.4.0", "https://hub.jupyter.org/helm-chart/")
+DASK_GATEWAY_CHART = Chart("dask-gateway", "2026.3.0", "https://helm.dask.org")
+# F5's maintained NGINX Ingress Controller; the community ingress-nginx was retired in March 2026.
+NGINX_INGRESS_CHART = Chart("nginx-ingress", "2.6.4", "https://helm.nginx.com/stable")
+CERT_MANAGER_CHART = Chart("cert-manager", "v1.21.1", "https://charts.jetstack.io")
+CLUSTER_AUTOSCALER_CHART = Chart(
+    "cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler"
+)
+NVIDIA_DEVICE_PLUGIN_CHART = Chart(
+    "nvidia-device-plugin", "0.20.0", "https://nvidia.github.io/k8s-device-plugin"
+)
+JUPYTERHUB_SSH_CHART = Chart(
+    "jupyterhub-ssh", "0.0.1-0.dev.git.149.he5107a4", "https://yuvipanda.github.io/jupyterhub-ssh/"
+)
+
+# The Kubernetes minor new stacks get: in standard support on EKS, GKE and AKS on 2026-11-22.
+DEFAULT_KUBERNETES_VERSION = "1.35"
+# Minors in standard support per cloud (versions.md §2); older ones validate with a warning.
+SUPPORTED_KUBERNETES_MINORS = {
+    "aws": ("1.34", "1.35", "1.36"),
+    "gcp": ("1.35", "1.36"),
+    "azure": ("1.34", "1.35", "1.36", "1.37"),
+    "do": ("1.34", "1.35", "1.36"),
+}
+
+# Images. The hub image is the one z2jh 4.4.0 ships (JupyterHub 5.5.0, KubeSpawner 7.0.0).
+JUPYTERHUB_IMAGE = "quay.io/jupyterhub/k8s-hub:4.4.0"
+JUPYTERLAB_IMAGE = "quay.io/jupyter/scipy-notebook:2025-11-17"
+DASK_WORKER_IMAGE = "ghcr.io/dask/dask-gateway:2026.3.0"
+CONDA_STORE_IMAGE = "quay.io/quansight/conda-store-server:2025.2.2"
+NFS_SERVER_IMAGE = "registry.k8s.io/volume-nfs:0.8"
+BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
