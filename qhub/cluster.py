@@ -1,0 +1,62 @@
+"""ClusterOutputs: everything the platform layer may know about a cluster.
+
+Each module in qhub/clouds returns one of these; qhub/platform sees only this, never a cloud
+SDK, so the platform runs unchanged on every provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+# The taint every GPU node group carries; GPU pods tolerate it, nothing else lands there.
+GPU_TAINT_KEY = "nvidia.com/gpu"
+GPU_TAINT_VALUE = "present"
+GPU_TAINT_EFFECT = "NoSchedule"
+
+
+@dataclass(frozen=True)
+class NfsEndpoint:
+    """A managed NFS server (EFS, Filestore, Azure Files NFS) holding the shared drive."""
+
+    server: pulumi.Input[str]
+    """DNS name or address of the NFS server."""
+    path: str = "/"
+    """Exported path to mount."""
+    mount_options: tuple[str, ...] = ("nfsvers=4.1", "rsize=1048576", "wsize=1048576", "hard", "timeo=600", "retrans=2")
+    """NFS mount options for the PersistentVolume."""
+
+
+@dataclass(frozen=True)
+class ClusterOutputs:
+    """The uniform result of building a cluster on any provider."""
+
+    name: pulumi.Input[str]
+    """The cluster's name at the cloud."""
+    kubeconfig: pulumi.Output[str]
+    """Kubeconfig to reach the cluster (a secret Output)."""
+    k8s_provider: k8s.Provider
+    """The Kubernetes provider every platform resource must use explicitly."""
+    node_selectors: Mapping[str, Mapping[str, str]]
+    """Node labels that place pods on each node group, by group name."""
+    storage_class: str
+    """Block storage class for ReadWriteOnce volumes (the in-cluster NFS server, conda-store)."""
+    nfs: NfsEndpoint | None = None
+    """Managed NFS for the shared drive; None means the platform runs its own NFS server."""
+    registry_url: pulumi.Input[str] | None = None
+    """Container registry for custom images, when the cloud has one."""
+    ingress_service_annotations: Mapping[str, str] = field(default_factory=dict)
+    """Annotations on the ingress controller's LoadBalancer Service (cloud load balancer type)."""
+    gpu_node_groups: Sequence[str] = ()
+    """Node groups with NVIDIA GPUs, tainted nvidia.com/gpu=present:NoSchedule."""
+    ready: Sequence[pulumi.Resource] = ()
+    """Resources the platform must wait for (node groups, add-ons) before it schedules pods."""
+    exports: Mapping[str, pulumi.Input[object]] = field(default_factory=dict)
+    """Stack outputs of the cloud layer: cluster name, region, registry URLs."""
+
+    def selector(self, group: str) -> dict[str, str]:
+        """Node selector of one group (a copy, safe to put into values)."""
+        return dict(self.node_selectors[group])

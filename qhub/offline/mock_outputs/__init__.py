@@ -1,0 +1,1 @@
+"""Realistic mock outputs per cloud, merged by qhub.offline.mocks."""
