@@ -51,18 +51,24 @@ class PasswordAuthConfig(Model):
 
 
 class GitHubAuth(Model):
-    type: Literal["GitHub"]
-    config: GitHubAuthConfig
+    """Login with GitHub accounts (OAuthenticator's GitHubOAuthenticator)."""
+
+    type: Literal["GitHub"] = Field(description="GitHub login.")
+    config: GitHubAuthConfig = Field(description="The GitHub OAuth app.")
 
 
 class Auth0Auth(Model):
-    type: Literal["Auth0"]
-    config: Auth0AuthConfig = Field(default_factory=Auth0AuthConfig)
+    """Login through an Auth0 tenant."""
+
+    type: Literal["Auth0"] = Field(description="Auth0 login.")
+    config: Auth0AuthConfig = Field(default_factory=Auth0AuthConfig, description="The Auth0 application; empty creates one.")
 
 
 class PasswordAuth(Model):
-    type: Literal["password"]
-    config: PasswordAuthConfig = Field(default_factory=PasswordAuthConfig)
+    """One shared password: for local and test stacks only."""
+
+    type: Literal["password"] = Field(description="Shared-password login.")
+    config: PasswordAuthConfig = Field(default_factory=PasswordAuthConfig, description="Nothing to set: the password is secret config.")
 
 
 Authentication = Annotated[GitHubAuth | Auth0Auth | PasswordAuth, Field(discriminator="type")]

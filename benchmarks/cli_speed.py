@@ -1,0 +1,54 @@
+"""Medians of whole-process runs of `qhub --help` and `qhub validate` (bounds: 0.3 s each).
+
+Usage: python benchmarks/cli_speed.py [--runs N]
+Each command runs as a fresh `python -m qhub` process, as a user would start it, so import
+time is part of the figure. Exit status 1 when a median is over its bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BOUND_SECONDS = 0.3
+COMMANDS = {
+    "qhub --help": ["--help"],
+    "qhub validate --stack staging": ["validate", "--stack", "staging"],
+    "qhub validate --config stacks/prod.yaml": ["validate", "--config", "stacks/prod.yaml"],
+}
+
+
+def median_seconds(arguments: list[str], runs: int) -> float:
+    """Median wall time of `runs` fresh processes (after one warm-up for the file cache)."""
+    command = [sys.executable, "-m", "qhub", *arguments]
+    subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+        if result.returncode != 0:
+            raise SystemExit(f"{' '.join(arguments)} exited {result.returncode}: {result.stderr.decode()[-500:]}")
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    over = False
+    for label, arguments in COMMANDS.items():
+        seconds = median_seconds(arguments, args.runs)
+        verdict = "ok" if seconds <= BOUND_SECONDS else "OVER"
+        over = over or seconds > BOUND_SECONDS
+        print(f"{label:45s} median {seconds:.3f} s  (bound {BOUND_SECONDS} s) {verdict}")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""`qhub plan`: run the stack's program offline and show every resource it would create."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections import Counter
+from typing import Any
+
+from qhub.cli import output
+from qhub.cli.targets import add_target_arguments, resolve
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "plan", help="show the resources a stack would create, offline (no cloud, no Pulumi CLI)",
+        description="Run the Pulumi program under mocks and print the resource tree with counts per type, "
+                    "or with --json the plan format of DESIGN.md (secrets shown as \"[secret]\").",
+    )
+    add_target_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from qhub.config import ConfigError, load_file
+
+    try:
+        targets = resolve(args, all_when_none=False)
+    except ConfigError as error:
+        output.issues(error.source, error.issues)
+        return 1
+    if len(targets) != 1:
+        output.error("name one stack with --stack NAME, or a QHub file with --config FILE")
+        return 2
+    target = targets[0]
+    # Validate before importing Pulumi: a bad file gets its errors fast and without a traceback.
+    try:
+        loaded = load_file(target.path)
+    except ConfigError as error:
+        output.issues(error.source, error.issues)
+        return 1
+    output.issues(loaded.source, loaded.warnings)
+
+    from qhub.config.load import stack_settings
+    from qhub.offline.engine import plan_program
+
+    settings = stack_settings(target.stack, target.project_dir) if args.config is None else {}
+    try:
+        plan = plan_program(target.path, target.stack, loaded.config.provider.value, extra_config=settings)
+    except Exception as error:  # noqa: BLE001 - a failure of the program itself, reported plainly
+        if os.environ.get("QHUB_DEBUG"):
+            traceback.print_exc()
+        output.error(f"the program failed while planning stack {target.stack}: {error} (set QHUB_DEBUG=1 for the traceback)")
+        return 1
+    if args.json:
+        json.dump(plan.to_json(), sys.stdout, indent=2, sort_keys=False)
+        print()
+    else:
+        print_tree(plan.to_json())
+    return 0
+
+
+def print_tree(plan: dict[str, Any]) -> None:
+    """The resource tree, then a table of counts per type."""
+    resources = plan["resources"]
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    urns = {r["urn"] for r in resources}
+    for resource in resources:
+        parent = resource["parent"] if resource["parent"] in urns else None
+        children.setdefault(parent, []).append(resource)
+
+    def show(parent: str | None, depth: int) -> None:
+        for resource in children.get(parent, []):
+            flags = " [protected]" if resource["protect"] else (" [retained]" if resource["retainOnDelete"] else "")
+            print(f"{'  ' * depth}{resource['name']}  ({resource['type']}){flags}")
+            show(resource["urn"], depth + 1)
+
+    print(f"stack {plan['stack']} ({plan['provider']}): {len(resources)} resources")
+    show(None, 1)
+    counts = Counter(r["type"] for r in resources)
+    width = max((len(t) for t in counts), default=4)
+    print()
+    print(f"{'type'.ljust(width)}  count")
+    for type_token, count in sorted(counts.items()):
+        print(f"{type_token.ljust(width)}  {count:5d}")
+    print(f"{'total'.ljust(width)}  {len(resources):5d}")
+    if plan["outputs"]:
+        print("\noutputs:")
+        for key, value in plan["outputs"].items():
+            print(f"  {key}: {json.dumps(value)}")
