@@ -51,3 +51,10 @@ DASK_WORKER_IMAGE = "ghcr.io/dask/dask-gateway:2026.3.0"
 CONDA_STORE_IMAGE = "quay.io/quansight/conda-store-server:2025.2.2"
 NFS_SERVER_IMAGE = "registry.k8s.io/volume-nfs:0.8"
 BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
+
+# dask-gateway's own server image, at the chart's version (the published chart sets the same tag).
+DASK_GATEWAY_SERVER_IMAGE = "ghcr.io/dask/dask-gateway-server:2026.3.0"
+# jupyterhub-ssh publishes dev builds only; these are the images of the newest chart build
+# (JUPYTERHUB_SSH_CHART). QHub runs them from its own Deployment, see qhub/platform/ssh.py.
+JUPYTERHUB_SSH_IMAGE = "quay.io/jupyterhub-ssh/ssh:0.0.1-0.dev.git.149.he5107a4"
+JUPYTERHUB_SFTP_IMAGE = "quay.io/jupyterhub-ssh/sftp:0.0.1-0.dev.git.142.h402a3d6"
