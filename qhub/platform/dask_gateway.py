@@ -1,0 +1,97 @@
+"""DaskGateway: dask clusters on demand for hub users.
+
+Creates: the gateway's JupyterHub API token (a random Pulumi secret) in the Secret
+`dask-gateway-token`, and the pinned dask-gateway Helm release (gateway, controller and
+Traefik on the general group; schedulers and workers on the worker group, or a GPU group for
+GPU profiles). Hands the hub a HubIntegration: the `dask-gateway` service with that token,
+the DASK_GATEWAY__* settings of user pods, and the scope user servers need to use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from qhub import versions
+from qhub.cluster import ClusterOutputs
+from qhub.config import QHubConfig
+from qhub.values import dask_gateway as values
+from qhub.values.conda_store import CondaMount
+from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
+
+TOKEN = SecretKeyRef(name="dask-gateway-token", key="token")
+
+
+@dataclass(frozen=True)
+class DaskGatewayArgs:
+    """What the gateway needs besides the config and the cluster."""
+
+    namespace: pulumi.Input[str]
+    """The platform namespace (an Output, so the gateway waits for it)."""
+    hub_api_url: str
+    """In-cluster URL of the hub API, e.g. http://hub.dev:8081/hub/api."""
+    conda: CondaMount
+    """The read-only volume of conda-store's environments."""
+    depends_on: tuple[pulumi.Resource, ...] = ()
+    """Resources that must exist first (the environments' claim)."""
+
+
+class DaskGateway(pulumi.ComponentResource):
+    """The dask-gateway chart, authenticated through JupyterHub."""
+
+    hub: HubIntegration
+    address: str
+
+    def __init__(self, name: str, config: QHubConfig, cluster: ClusterOutputs, args: DaskGatewayArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("qhub:platform:DaskGateway", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider)
+
+        token = random.RandomPassword(f"{name}-token", length=64, special=False,
+                                      opts=pulumi.ResourceOptions(parent=self))
+        self.token_secret = k8s.core.v1.Secret(
+            f"{name}-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=TOKEN.name, namespace=args.namespace,
+                                                labels={"app.kubernetes.io/part-of": "qhub"}),
+            type="Opaque",
+            string_data={TOKEN.key: token.result},
+            opts=k8s_opts,
+        )
+
+        gpu_groups = list(cluster.gpu_node_groups)
+        settings = values.gateway_settings(
+            config,
+            worker_selector=cluster.selector("worker"),
+            gpu_selector=cluster.selector(gpu_groups[0]) if gpu_groups else None,
+            conda=args.conda,
+        )
+        chart = versions.DASK_GATEWAY_CHART
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=values.RELEASE_NAME,
+            chart=chart.name,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+            namespace=args.namespace,
+            values=values.dask_gateway_values(
+                config, settings=settings, general_selector=cluster.selector("general"),
+                token=TOKEN, hub_api_url=args.hub_api_url,
+            ),
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
+                depends_on=[self.token_secret, *args.depends_on])),
+        )
+
+        self.address = values.public_address(config)
+        self.hub = HubIntegration(
+            services=(HubService(
+                name=values.HUB_SERVICE_NAME, api_token=TOKEN, url=values.traefik_url(config.namespace),
+                display=False,
+            ),),
+            singleuser_env=values.user_environment(config),
+            # The gateway checks this scope (jupyterhubServiceName); server tokens lack it by default.
+            server_token_scopes=(f"access:services!service={values.HUB_SERVICE_NAME}",),
+        )
+        self.register_outputs({"address": self.address})
