@@ -101,8 +101,9 @@ def dask_gateway_values(
             "prefix": PREFIX,
             "image": {"name": server_name, "tag": server_tag},
             "nodeSelector": general,
-            # The options' settings travel as data; the code reading them is dask_gateway_config.py.
-            "env": [{"name": dask_gateway_config.SETTINGS_ENV, "value": json.dumps(settings, sort_keys=True)}],
+            # The options' settings travel as data (in config order, which the UI keeps); the code
+            # reading them is dask_gateway_config.py.
+            "env": [{"name": dask_gateway_config.SETTINGS_ENV, "value": json.dumps(settings)}],
             "auth": {
                 "type": "jupyterhub",
                 "jupyterhub": {
