@@ -163,3 +163,10 @@ def test_config_and_cli_do_not_import_pulumi() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code, str(HAPPY)], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+
+
+def test_committed_config_reference_is_current() -> None:
+    from qhub.config.reference import markdown
+
+    committed = (ROOT / "docs" / "config-reference.md").read_text()
+    assert committed == markdown(schema()), "run `python -m qhub schema --markdown -o docs/config-reference.md`"

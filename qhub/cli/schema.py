@@ -24,11 +24,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Print (or write) the JSON Schema of the QHub file; stack files reference qhub.schema.json.",
     )
     parser.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
+    parser.add_argument("--markdown", action="store_true", help="the config reference as Markdown instead")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    text = json.dumps(schema(), indent=2, sort_keys=True) + "\n"
+    if args.markdown:
+        from qhub.config.reference import markdown
+
+        text = markdown(schema())
+    else:
+        text = json.dumps(schema(), indent=2, sort_keys=True) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

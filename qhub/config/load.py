@@ -10,7 +10,6 @@ import yaml
 from pydantic import ValidationError
 
 from qhub.config.base import ConfigError, Issue
-from qhub.config.issues import issues_from
 from qhub.config.model import QHubConfig
 from qhub.config.warnings import collect_warnings
 
@@ -77,6 +76,8 @@ def parse_config(document: dict[str, Any], source: str = "<config>") -> LoadedCo
     try:
         config = QHubConfig.model_validate(document)
     except ValidationError as error:
+        from qhub.config.issues import issues_from  # only needed when something is wrong
+
         raise ConfigError(source, issues_from(error, QHubConfig)) from None
     return LoadedConfig(config, collect_warnings(config), source)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -48,6 +47,8 @@ class JupyterLabProfile(Model):
             if name in QHUB_MANAGED_KEYS:
                 problems.append(f"{key}: set from security.users and security.groups; a profile cannot override it")
             elif name not in KUBESPAWNER_OVERRIDE_KEYS:
+                import difflib  # only on error: keeps `qhub validate` fast
+
                 close = difflib.get_close_matches(name, KUBESPAWNER_OVERRIDE_KEYS, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 problems.append(f"{key}: not a KubeSpawner option a profile can set; {hint}allowed: {', '.join(sorted(KUBESPAWNER_OVERRIDE_KEYS))}")
