@@ -58,3 +58,25 @@ DASK_GATEWAY_SERVER_IMAGE = "ghcr.io/dask/dask-gateway-server:2026.3.0"
 # (JUPYTERHUB_SSH_CHART). QHub runs them from its own Deployment, see qhub/platform/ssh.py.
 JUPYTERHUB_SSH_IMAGE = "quay.io/jupyterhub-ssh/ssh:0.0.1-0.dev.git.149.he5107a4"
 JUPYTERHUB_SFTP_IMAGE = "quay.io/jupyterhub-ssh/sftp:0.0.1-0.dev.git.142.h402a3d6"
+
+# cluster-autoscaler image per cluster minor: upstream asks for the autoscaler minor that matches
+# the cluster's (versions.md §1 note 4). A minor not listed runs the chart's default image.
+CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
+CLUSTER_AUTOSCALER_IMAGE_TAGS = {
+    "1.36": "v1.36.1",
+    "1.35": "v1.35.2",
+    "1.34": "v1.34.5",
+    "1.33": "v1.33.6",
+    "1.32": "v1.32.7",
+    "1.31": "v1.31.5",
+}
+
+# EKS managed add-ons every cluster gets, in the order they can be installed.
+EKS_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver")
+# Add-on builds pinned per cluster minor where AWS's tables name them (versions.md §2). An add-on
+# not pinned here gets AWS's *default* build for the cluster minor (DescribeAddonVersions, not the
+# newest), resolved at preview time and shown in the plan, so a change is a reviewed diff.
+EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
+    "1.34": {"kube-proxy": "v1.34.1-eksbuild.2", "coredns": "v1.12.4-eksbuild.1"},
+    "1.33": {"coredns": "v1.12.4-eksbuild.1"},
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,13 @@ def plan_config(path: Path, stack: str = "dev") -> Plan:
 @pytest.fixture(params=STACKS)
 def stack_plan(request: pytest.FixtureRequest) -> Plan:
     return plan_stack(request.param)
+
+
+def all_plans() -> dict[str, Callable[[], Plan]]:
+    """Every config the repository promises to plan: the stacks, the compat configs and each
+    provider's happy fixtures. Values are thunks, so collecting tests plans nothing."""
+    plans: dict[str, Callable[[], Plan]] = {f"stack-{s}": functools.partial(plan_stack, s) for s in STACKS}
+    plans.update({f"compat-{p.stem}": functools.partial(plan_config, p) for p in COMPAT_CONFIGS})
+    happy = sorted((FIXTURES / "configs").glob("*.happy*.yaml"))
+    plans.update({f"fixture-{p.stem}": functools.partial(plan_config, p) for p in happy})
+    return plans

@@ -1,0 +1,84 @@
+"""JupyterHub: the z2jh release and the Secret its login needs.
+
+Creates: the `qhub-hub-secrets` Secret (OAuth client secret, or the shared user and admin
+passwords) from Pulumi secrets, and the `jupyterhub` Helm release whose values
+(qhub.values.jupyterhub) reach that Secret only by secretKeyRef. Hub, proxy and user scheduler
+run on the general group, user servers on the user group; the hub is served at
+https://<domain>/ through the NGINX ingress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from qhub.cluster import ClusterOutputs
+from qhub.config import QHubConfig
+from qhub.platform.helm import release
+from qhub.values.hub_integration import HubIntegration
+from qhub.values.jupyterhub import HubFacts, HubSecrets, jupyterhub_values
+from qhub.versions import BUSYBOX_IMAGE, JUPYTERHUB_CHART
+
+HUB_SECRET = "qhub-hub-secrets"
+
+
+class JupyterHub(pulumi.ComponentResource):
+    """The hub of one stack and everything only it uses."""
+
+    url: str
+    """Public URL of the hub."""
+
+    def __init__(
+        self, name: str, config: QHubConfig, cluster: ClusterOutputs, *,
+        namespace: str, shared_claim: str, ingress_class: str, tls_secret: str, cluster_issuer: str | None,
+        oauth_client_id: pulumi.Input[str] | None = None, oauth_client_secret: pulumi.Input[str] | None = None,
+        auth0_domain: pulumi.Input[str] | None = None,
+        password: pulumi.Input[str] | None = None, admin_password: pulumi.Input[str] | None = None,
+        integrations: Sequence[HubIntegration] = (),
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("qhub:platform:JupyterHub", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider)
+        string_data: dict[str, pulumi.Input[str]] = {}
+        keys = HubSecrets(HUB_SECRET)
+        if oauth_client_secret is not None:
+            string_data["oauth-client-secret"] = oauth_client_secret
+            keys = HubSecrets(HUB_SECRET, oauth_client_secret_key="oauth-client-secret")
+        if password is not None and admin_password is not None:
+            string_data["hub-password"] = password
+            string_data["hub-admin-password"] = admin_password
+            keys = HubSecrets(HUB_SECRET, password_key="hub-password", admin_password_key="hub-admin-password")
+        self.secret = k8s.core.v1.Secret(
+            f"{name}-secrets",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=HUB_SECRET, namespace=namespace,
+                                                labels={"app.kubernetes.io/part-of": "qhub"}),
+            type="Opaque",
+            # Wrapped again so the values stay secret in state even if a caller passed plain text.
+            string_data={key: pulumi.Output.secret(value) for key, value in string_data.items()},
+            opts=k8s_opts,
+        )
+        facts = HubFacts(
+            general_selector=cluster.selector("general"),
+            user_selector=cluster.selector("user"),
+            gpu_selector=cluster.selector(cluster.gpu_node_groups[0]) if cluster.gpu_node_groups else None,
+            shared_claim=shared_claim,
+            ingress_class=ingress_class,
+            tls_secret=tls_secret,
+            cluster_issuer=cluster_issuer,
+            secrets=keys,
+            oauth_client_id=oauth_client_id,
+            auth0_domain=auth0_domain,
+            init_image=BUSYBOX_IMAGE,
+        )
+        self.values = jupyterhub_values(config, facts, integrations)
+        self.release = release(
+            f"{name}-release", JUPYTERHUB_CHART, "jupyterhub", namespace, self.values,
+            pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.secret, *depends_on])),
+            # The hub's first start pulls images and creates its database volume.
+            timeout=900,
+        )
+        self.url = f"https://{config.domain}/"
+        self.register_outputs({"url": self.url})

@@ -1,0 +1,44 @@
+"""Values of the jetstack `cert-manager` chart, and the specs of QHub's ClusterIssuers.
+
+Pure functions: (facts) -> dict. The CRDs are templates of the release (`crds.enabled`), so
+they upgrade with it; `crds.keep` keeps them (and every Certificate) if the release is removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+LETS_ENCRYPT_SERVERS = {
+    "production": "https://acme-v02.api.letsencrypt.org/directory",
+    "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
+
+
+def cert_manager_values(node_selector: Mapping[str, str]) -> dict[str, Any]:
+    """Values of cert-manager with its CRDs, every pod on the general node group."""
+    selector = dict(node_selector)
+    return {
+        "crds": {"enabled": True, "keep": True},
+        "nodeSelector": selector,
+        "webhook": {"nodeSelector": selector},
+        "cainjector": {"nodeSelector": selector},
+        "startupapicheck": {"nodeSelector": selector},
+    }
+
+
+def acme_issuer_spec(server: str, account_secret: str, ingress_class: str, email: str | None) -> dict[str, Any]:
+    """A Let's Encrypt ClusterIssuer answering HTTP-01 challenges through the NGINX ingress."""
+    acme: dict[str, Any] = {
+        "server": server,
+        "privateKeySecretRef": {"name": account_secret},
+        "solvers": [{"http01": {"ingress": {"ingressClassName": ingress_class}}}],
+    }
+    if email:
+        acme["email"] = email
+    return {"acme": acme}
+
+
+def self_signed_issuer_spec() -> dict[str, Any]:
+    """A ClusterIssuer that signs each certificate with its own key (test and private stacks)."""
+    return {"selfSigned": {}}

@@ -1,0 +1,83 @@
+"""conda-store's traitlets config file (`conda-store-server --config` / `conda-store-worker --config`).
+
+Mounted from a ConfigMap next to settings.json (built by qhub.values.conda_store.server_settings);
+secrets come from the environment (Secret keys via secretKeyRef). Nothing here is templated.
+It fixes the two auth traps of the stock classes (conda-store.md): the session/JWT secret is
+fixed, so restarts keep logins; and role bindings follow the config's users and groups instead
+of making every user admin of everything.
+"""
+
+import json
+import os
+
+SETTINGS_FILE = "/etc/conda-store/settings.json"
+AUTH_SECRET_ENV = "CONDA_STORE_AUTH_SECRET"
+CLIENT_SECRET_ENV = "CONDA_STORE_OAUTH_CLIENT_SECRET"
+
+
+def qhub_role_bindings(settings, username):
+    """conda-store role bindings of one hub user: own namespace admin, groups developer, shared viewer."""
+    groups = settings["users"].get(username, [])
+    if settings["admin_group"] in groups:
+        return {"*/*": ["admin"]}
+    bindings = {f"{settings['filesystem_namespace']}/*": ["viewer"], f"{username}/*": ["admin"]}
+    for group in groups:
+        bindings[f"{group}/*"] = ["developer"]
+    return bindings
+
+
+def qhub_authentication_class(settings):
+    """JupyterHub OAuth login whose tokens carry qhub_role_bindings."""
+    from conda_store_server.server import schema as auth_schema
+    from conda_store_server.server.auth import JupyterHubOAuthAuthentication
+
+    class QHubHubAuthentication(JupyterHubOAuthAuthentication):
+        async def authenticate(self, request):
+            oauth_token = self._get_oauth_token(request)
+            if oauth_token is None:
+                return None
+            username = self._get_username(oauth_token)
+            return auth_schema.AuthenticationToken(
+                primary_namespace=username, role_bindings=qhub_role_bindings(settings, username),
+            )
+
+    return QHubHubAuthentication
+
+
+def qhub_configure(c, settings, environ):
+    """Apply settings and secrets to a conda-store traitlets config."""
+    from conda_store_server._internal import schema
+    from conda_store_server.storage import LocalStorage
+
+    c.CondaStore.store_directory = settings["store_directory"]
+    c.CondaStore.filesystem_namespace = settings["filesystem_namespace"]
+    c.CondaStore.database_url = settings["database_url"]
+    c.CondaStore.default_uid = settings["default_uid"]
+    c.CondaStore.default_gid = settings["default_gid"]
+    c.CondaStore.default_permissions = settings["default_permissions"]
+    # Lockfile and YAML only: conda-pack and installers fill the volume and are served unauthenticated.
+    c.CondaStore.build_artifacts = [schema.BuildArtifactType.LOCKFILE, schema.BuildArtifactType.YAML]
+    c.CondaStore.storage_class = LocalStorage
+    c.LocalStorage.storage_path = settings["storage_path"]
+    c.LocalStorage.storage_url = settings["url_prefix"] + "/storage"
+
+    c.CondaStoreServer.address = "0.0.0.0"
+    c.CondaStoreServer.port = settings["port"]
+    c.CondaStoreServer.url_prefix = settings["url_prefix"]
+    c.CondaStoreServer.behind_proxy = True
+    c.CondaStoreServer.authentication_class = qhub_authentication_class(settings)
+    c.CondaStoreWorker.watch_paths = settings["watch_paths"]
+
+    # One fixed secret: it signs conda-store's tokens and the session holding the OAuth state.
+    c.AuthenticationBackend.secret = environ[AUTH_SECRET_ENV]
+    c.JupyterHubOAuthAuthentication.authorize_url = settings["authorize_url"]
+    c.JupyterHubOAuthAuthentication.access_token_url = settings["access_token_url"]
+    c.JupyterHubOAuthAuthentication.user_data_url = settings["user_data_url"]
+    c.JupyterHubOAuthAuthentication.client_id = settings["client_id"]
+    c.JupyterHubOAuthAuthentication.client_secret = environ[CLIENT_SECRET_ENV]
+    c.JupyterHubOAuthAuthentication.oauth_callback_url = settings["oauth_callback_url"]
+
+
+if "c" in globals():  # loaded by conda-store as its config file
+    with open(SETTINGS_FILE) as _file:
+        qhub_configure(c, json.load(_file), os.environ)  # noqa: F821 - `c` comes from traitlets

@@ -1,0 +1,284 @@
+"""Values of the z2jh `jupyterhub` chart, and the data the hub-side configuration reads.
+
+Pure functions: (config, facts about the cluster and the platform, the platform services'
+HubIntegrations) -> dict. No Pulumi resource is created here and no secret is read: secrets
+reach the hub as environment variables from Kubernetes Secrets (`hub.extraEnv` valueFrom),
+named by HubFacts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from qhub.config import QHubConfig
+from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
+from qhub.values.hub_config import source as hub_source
+from qhub.values.hub_integration import HubIntegration, SecretKeyRef
+
+# The shared volume's name in user pods; the home init container mounts it whole.
+SHARED_VOLUME = "shared"
+# Where homes are mounted in user pods: /home/<user>, as on the shared volume.
+HOME_ROOT = "/home"
+# Environment variables of the hub that carry secrets (from the hub Secret).
+PASSWORD_ENV = "QHUB_HUB_PASSWORD"
+ADMIN_PASSWORD_ENV = "QHUB_HUB_ADMIN_PASSWORD"
+# The z2jh Service the ingress sends traffic to; NGINX upgrades WebSockets only for the
+# services its Ingress annotation names.
+PROXY_SERVICE = "proxy-public"
+# JupyterLab uploads travel base64-encoded inside JSON; nginx's 1m default breaks files > ~750 kB.
+MAX_BODY_SIZE = "10g"
+# Kernels and terminals are long-lived WebSockets; nginx's 60s default would cut idle ones.
+PROXY_TIMEOUT = "3600s"
+
+
+@dataclass(frozen=True)
+class HubSecrets:
+    """Keys of the Kubernetes Secret that holds the hub's secrets (each None when unused)."""
+
+    secret_name: str
+    oauth_client_secret_key: str | None = None
+    password_key: str | None = None
+    admin_password_key: str | None = None
+
+
+@dataclass(frozen=True)
+class HubFacts:
+    """What the JupyterHub values need to know beyond the config."""
+
+    general_selector: Mapping[str, str]
+    """Node selector of the general group (hub, proxy, user scheduler)."""
+    user_selector: Mapping[str, str]
+    """Node selector of the user group (user servers)."""
+    shared_claim: str
+    """ReadWriteMany claim holding /home/<user> and /home/shared/<group>."""
+    ingress_class: str
+    """IngressClass of the platform's NGINX controller."""
+    tls_secret: str
+    """Secret holding the certificate of `domain` (made by cert-manager unless existing)."""
+    secrets: HubSecrets
+    """Where the hub's secrets live."""
+    cluster_issuer: str | None = None
+    """cert-manager ClusterIssuer that fills tls_secret; None for an existing certificate."""
+    gpu_selector: Mapping[str, str] | None = None
+    """Node selector of the GPU group, when there is one."""
+    oauth_client_id: Any = None
+    """OAuth client id (a string, or an Output when the program creates the Auth0 client)."""
+    auth0_domain: Any = None
+    """Auth0 tenant domain (a string or an Output) for Auth0 login."""
+    init_image: str = "docker.io/library/busybox:1.37.0"
+    """Image of the init container that prepares home and group folders."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Reserved for values other components must add (merged last)."""
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "profile"
+
+
+def _admin_users(config: QHubConfig) -> list[str]:
+    return sorted(config.security.members("admin")) if "admin" in config.security.groups else []
+
+
+def profile_entries(config: QHubConfig, facts: HubFacts) -> list[dict[str, Any]]:
+    """config.profiles.jupyterlab as KubeSpawner profiles, with QHub's visibility keys."""
+    entries = []
+    for profile in config.profiles.jupyterlab:
+        override: dict[str, Any] = {"image": config.default_images.jupyterlab, **profile.kubespawner_override}
+        if profile.gpus:
+            if facts.gpu_selector is None:
+                raise ValueError(f"profile {profile.display_name!r} asks for GPUs but the cluster has no GPU node group")
+            # Overrides are merged into the spawner's dicts: None removes a user-group key the
+            # GPU group's selector does not also set.
+            override["node_selector"] = {
+                **{key: None for key in facts.user_selector if key not in facts.gpu_selector},
+                **facts.gpu_selector,
+            }
+            override["tolerations"] = [
+                {"key": GPU_TAINT_KEY, "operator": "Equal", "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT},
+            ]
+            limits = dict(override.get("extra_resource_limits") or {})
+            limits["nvidia.com/gpu"] = profile.gpus
+            override["extra_resource_limits"] = limits
+        entries.append({
+            "slug": _slug(profile.display_name),
+            "display_name": profile.display_name,
+            "description": profile.description,
+            "default": profile.default,
+            "users": list(profile.users),
+            "groups": list(profile.groups),
+            "kubespawner_override": override,
+        })
+    return entries
+
+
+def _token_env(service_name: str) -> str:
+    return "QHUB_SERVICE_TOKEN_" + re.sub(r"[^A-Z0-9]", "_", service_name.upper())
+
+
+def hub_data(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = ()) -> dict[str, Any]:
+    """The JSON the hub-side configuration (hub_config/qhub_hub.py) reads as `custom.qhub`."""
+    security = config.security
+    auth = security.authentication
+    callback = f"https://{config.domain}/hub/oauth_callback"
+    if isinstance(auth, GitHubAuth):
+        login: dict[str, Any] = {"type": "github", "callback_url": auth.config.oauth_callback_url or callback}
+    elif isinstance(auth, Auth0Auth):
+        login = {"type": "auth0", "callback_url": auth.config.oauth_callback_url or callback, "scope": list(auth.config.scope)}
+    else:
+        assert isinstance(auth, PasswordAuth)
+        login = {"type": "password", "password_env": PASSWORD_ENV, "admin_password_env": ADMIN_PASSWORD_ENV}
+    users = {}
+    for name, user in security.users.items():
+        secondary = [g for g in user.secondary_groups if g != user.primary_group]
+        users[name] = {
+            "uid": user.uid,
+            "gid": security.groups[user.primary_group].gid,
+            "groups": [user.primary_group, *secondary],
+            "supplemental_gids": [security.groups[g].gid for g in secondary],
+        }
+    services = [
+        {
+            "name": service.name,
+            "url": service.url,
+            "token_env": _token_env(service.name),
+            "oauth_redirect_uri": service.oauth_redirect_uri,
+            "oauth_no_confirm": service.oauth_no_confirm,
+            "display": service.display,
+            "scopes": list(service.scopes),
+        }
+        for integration in integrations for service in integration.services
+    ]
+    scopes: list[str] = []
+    for integration in integrations:
+        scopes.extend(s for s in integration.server_token_scopes if s not in scopes)
+    return {
+        "auth": login,
+        "users": users,
+        "groups": {name: group.gid for name, group in security.groups.items()},
+        "group_members": {name: security.members(name) for name in security.groups},
+        "admin_users": _admin_users(config),
+        "profiles": profile_entries(config, facts),
+        "home": {"volume": SHARED_VOLUME, "mount_root": HOME_ROOT, "init_image": facts.init_image},
+        "services": services,
+        "server_token_scopes": scopes,
+    }
+
+
+def _secret_env(name: str, ref: SecretKeyRef) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
+
+
+def hub_env(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = ()) -> list[dict[str, Any]]:
+    """The hub container's environment: secrets by secretKeyRef, plain ids by value."""
+    env: list[dict[str, Any]] = []
+    secrets = facts.secrets
+    auth = config.security.authentication
+    if isinstance(auth, (GitHubAuth, Auth0Auth)):
+        if secrets.oauth_client_secret_key is None:
+            raise ValueError("OAuth login needs the client secret in the hub Secret")
+        env.append({"name": "OAUTH_CLIENT_ID", "value": facts.oauth_client_id})
+        env.append(_secret_env("OAUTH_CLIENT_SECRET", SecretKeyRef(secrets.secret_name, secrets.oauth_client_secret_key)))
+    if isinstance(auth, Auth0Auth):
+        env.append({"name": "AUTH0_DOMAIN", "value": facts.auth0_domain})
+    if isinstance(auth, PasswordAuth):
+        if secrets.password_key is None or secrets.admin_password_key is None:
+            raise ValueError("password login needs the passwords in the hub Secret")
+        env.append(_secret_env(PASSWORD_ENV, SecretKeyRef(secrets.secret_name, secrets.password_key)))
+        env.append(_secret_env(ADMIN_PASSWORD_ENV, SecretKeyRef(secrets.secret_name, secrets.admin_password_key)))
+    for integration in integrations:
+        for service in integration.services:
+            env.append(_secret_env(_token_env(service.name), service.api_token))
+    return env
+
+
+def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = ()) -> dict[str, Any]:
+    """Values of the z2jh chart for one stack."""
+    general = dict(facts.general_selector)
+    singleuser_env: dict[str, str] = {}
+    volumes: list[dict[str, Any]] = [{"name": SHARED_VOLUME, "persistentVolumeClaim": {"claimName": facts.shared_claim}}]
+    mounts: list[dict[str, Any]] = [{"name": SHARED_VOLUME, "mountPath": f"{HOME_ROOT}/shared", "subPath": "home/shared"}]
+    for integration in integrations:
+        singleuser_env.update(integration.singleuser_env)
+        volumes.extend(dict(v) for v in integration.volumes)
+        mounts.extend(dict(m) for m in integration.volume_mounts)
+    annotations = {
+        "nginx.org/websocket-services": PROXY_SERVICE,
+        "nginx.org/client-max-body-size": MAX_BODY_SIZE,
+        "nginx.org/proxy-read-timeout": PROXY_TIMEOUT,
+        "nginx.org/proxy-send-timeout": PROXY_TIMEOUT,
+    }
+    if facts.cluster_issuer:
+        annotations["cert-manager.io/cluster-issuer"] = facts.cluster_issuer
+    hub = config.jupyterhub
+    values: dict[str, Any] = {
+        "hub": {
+            "image": _image(config.default_images.jupyterhub),
+            "nodeSelector": general,
+            "extraEnv": hub_env(config, facts, integrations),
+            "extraConfig": {"50-qhub": hub_source()},
+            "db": {"type": "sqlite-pvc", "pvc": {"storage": "1Gi"}},
+        },
+        "proxy": {
+            # TLS ends at the NGINX ingress; the chart's own Traefik (autohttps) stays off.
+            "service": {"type": "ClusterIP"},
+            "https": {"enabled": False},
+            "chp": {"nodeSelector": general},
+        },
+        "singleuser": {
+            "image": _image(config.default_images.jupyterlab),
+            "nodeSelector": dict(facts.user_selector),
+            "defaultUrl": "/lab",
+            "startTimeout": 600,
+            # Homes live on the shared volume, mounted per user by the hub configuration.
+            "storage": {"type": "none", "homeMountPath": f"{HOME_ROOT}/jovyan", "extraVolumes": volumes, "extraVolumeMounts": mounts},
+            "extraEnv": singleuser_env,
+        },
+        "scheduling": {
+            "userScheduler": {"enabled": True, "nodeSelector": general},
+            # Placement is by node selector; the chart's purpose-label affinity would only prefer.
+            "corePods": {"nodeAffinity": {"matchNodePurpose": "ignore"}},
+            "userPods": {"nodeAffinity": {"matchNodePurpose": "ignore"}},
+            "userPlaceholder": {"enabled": False},
+        },
+        # The hook puller is a Helm hook Pulumi would wait on at every image change.
+        "prePuller": {"hook": {"enabled": False}, "continuous": {"enabled": False}},
+        "ingress": {
+            "enabled": True,
+            "ingressClassName": facts.ingress_class,
+            "annotations": annotations,
+            "hosts": [config.domain],
+            "pathType": "Prefix",
+            "tls": [{"hosts": [config.domain], "secretName": facts.tls_secret}],
+        },
+        "cull": {
+            "enabled": True,
+            "timeout": hub.idle_timeout_minutes * 60,
+            "every": min(600, hub.idle_timeout_minutes * 60 // 2),
+            "maxAge": hub.max_server_age_hours * 3600,
+        },
+        "custom": {"qhub": hub_data(config, facts, integrations)},
+    }
+    return deep_merge(values, dict(facts.extra))
+
+
+def _image(reference: str) -> dict[str, str]:
+    """A z2jh image block from `name:tag` (digests and registries with ports kept whole)."""
+    name, sep, tag = reference.rpartition(":")
+    if not sep or "/" in tag:
+        return {"name": reference, "tag": "latest"}
+    return {"name": name, "tag": tag}
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `override` into `base` as Helm merges values: mappings recursively, the rest replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
