@@ -1,7 +1,13 @@
 """Platform: the component that holds every Kubernetes-level part of a stack.
 
-Creates: the platform namespace; the shared storage, ingress, TLS, JupyterHub, dask-gateway,
-conda-store and SSH components are added as they are built (see the open issues).
+Creates, in this order: the platform namespace; the shared storage (SharedStorage); the NGINX
+ingress controller (IngressController); cert-manager and its ClusterIssuers (CertManager); the
+Auth0 application when the config asks the program to create it (Auth0Application); a random
+admin password for password login; then the platform services (dask-gateway, conda-store, SSH)
+whose HubIntegrations the hub takes; and last JupyterHub.
+
+Attributes other components use: `namespace_name`, `shared_claim`, `node_selectors`,
+`ingress_class`, `cluster_issuer`, `tls_secret`, `domain`, `k8s_opts`.
 """
 
 from __future__ import annotations
@@ -10,10 +16,18 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
+from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
+from qhub.platform.auth0 import Auth0Application, auth0_domain
+from qhub.platform.ingress import IngressController
+from qhub.platform.jupyterhub import JupyterHub
+from qhub.platform.storage import SharedStorage
+from qhub.platform.tls import CertManager
 from qhub.stack import StackSecrets
+from qhub.values.hub_integration import HubIntegration
 
 
 class Platform(pulumi.ComponentResource):
@@ -24,11 +38,84 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, config: QHubConfig, cluster: ClusterOutputs, secrets: StackSecrets,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:platform:Platform", name, None, opts)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider, depends_on=list(cluster.ready))
+        self.config = config
+        self.cluster = cluster
+        self.domain = config.domain
+        self.node_selectors = {group: cluster.selector(group) for group in cluster.node_selectors}
+        # Every Kubernetes child: this component as parent, the cluster's provider, and only
+        # once the cluster's node groups and add-ons are ready.
+        self.k8s_opts = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider, depends_on=list(cluster.ready))
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=config.namespace, labels={"app.kubernetes.io/part-of": "qhub"}),
-            opts=k8s_opts,
+            opts=self.k8s_opts,
         )
-        self.exports = {"namespace": self.namespace.metadata.name}
+        self.namespace_name = config.namespace
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *cluster.ready])
+
+        self.storage = SharedStorage(f"{name}-storage", config.namespace, config.storage.shared_filesystem, cluster, opts=in_namespace)
+        self.shared_claim = self.storage.claim_name
+        self.ingress = IngressController(f"{name}-ingress", config.namespace, cluster, opts=in_namespace)
+        self.ingress_class = self.ingress.ingress_class
+        self.tls = CertManager(f"{name}-tls", config.namespace, config.certificate, self.ingress_class, cluster, opts=in_namespace)
+        self.cluster_issuer = self.tls.cluster_issuer
+        self.tls_secret = self.tls.tls_secret
+        login = self._login(name, secrets)
+
+        # Platform services add their HubIntegration here (dask-gateway, conda-store, ssh).
+        integrations: list[HubIntegration] = []
+        self.hub = JupyterHub(
+            f"{name}-jupyterhub", config, cluster,
+            namespace=config.namespace, shared_claim=self.shared_claim, ingress_class=self.ingress_class,
+            tls_secret=self.tls_secret, cluster_issuer=self.cluster_issuer, integrations=integrations,
+            # The hub's Ingress needs the controller's class and cert-manager's issuers to exist.
+            depends_on=[self.storage, self.ingress, self.tls],
+            opts=in_namespace, **login,
+        )
+
+        address = self.ingress.address
+        record_type = self.ingress.address_is_ip.apply(lambda is_ip: "A" if is_ip else "CNAME")
+        self.exports = {
+            "namespace": self.namespace.metadata.name,
+            "hub_url": self.hub.url,
+            "load_balancer_address": address,
+            "dns_record": pulumi.Output.all(record_type, address).apply(
+                lambda parts: {"name": config.domain, "type": parts[0], "value": parts[1]}
+            ),
+        }
+        if hasattr(self, "hub_passwords"):
+            self.exports["hub_password"] = self.hub_passwords["user"]
+            self.exports["hub_admin_password"] = self.hub_passwords["admin"]
         self.register_outputs(self.exports)
+
+    def _login(self, name: str, secrets: StackSecrets) -> dict[str, Any]:
+        """The hub's login credentials: OAuth client id/secret/domain or the passwords."""
+        auth = self.config.security.authentication
+        if isinstance(auth, Auth0Auth) and auth.config.provisioned:
+            self.auth0 = Auth0Application(f"{name}-auth0", auth.config, self.config.domain, opts=pulumi.ResourceOptions(parent=self))
+            return {"oauth_client_id": self.auth0.client_id, "oauth_client_secret": self.auth0.client_secret,
+                    "auth0_domain": self.auth0.domain}
+        if isinstance(auth, (GitHubAuth, Auth0Auth)):
+            if secrets.oauth_client_secret is None:
+                raise pulumi.RunError(
+                    f"{auth.type} login needs the OAuth client secret: "
+                    "pulumi config set --secret qhub:oauthClientSecret <secret>"
+                )
+            login: dict[str, Any] = {"oauth_client_id": auth.config.client_id, "oauth_client_secret": secrets.oauth_client_secret}
+            if isinstance(auth, Auth0Auth):
+                assert auth.config.auth0_subdomain is not None  # required with a client_id by the config model
+                login["auth0_domain"] = auth0_domain(auth.config.auth0_subdomain)
+            return login
+        assert isinstance(auth, PasswordAuth)
+        # Admins need their own password (JupyterHub: 32+ characters, unlike the users').
+        admin = random.RandomPassword(f"{name}-hub-admin-password", length=40, special=False,
+                                      opts=pulumi.ResourceOptions(parent=self))
+        password: pulumi.Input[str]
+        if secrets.hub_password is not None:
+            password = secrets.hub_password
+        else:
+            generated = random.RandomPassword(f"{name}-hub-password", length=24, special=False,
+                                              opts=pulumi.ResourceOptions(parent=self))
+            password = generated.result
+        self.hub_passwords = {"user": pulumi.Output.secret(password), "admin": pulumi.Output.secret(admin.result)}
+        return {"password": password, "admin_password": admin.result}
