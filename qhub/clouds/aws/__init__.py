@@ -1,0 +1,23 @@
+"""AWS: an EKS cluster in its own VPC, with EFS shared storage, ECR and cluster-autoscaler.
+
+The only package that imports `pulumi_aws`. `build(name, config)` returns the uniform
+ClusterOutputs; the modules here each create one part (see their docstrings):
+provider, network, iam, eks, nodegroups, addons, autoscaler, efs, ecr, kubeconfig, cluster.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from qhub.clouds.aws.cluster import AwsCluster
+from qhub.cluster import ClusterOutputs
+from qhub.config import QHubConfig
+from qhub.config.providers.aws import AmazonWebServices
+
+
+def build(name: str, config: QHubConfig) -> ClusterOutputs:
+    """Create the AWS cluster of the config and describe it for the platform layer."""
+    block = config.cloud
+    if not isinstance(block, AmazonWebServices):
+        raise TypeError(f"qhub.clouds.aws needs an amazon_web_services block, not {type(block).__name__}")
+    return AwsCluster(name, config.project_name, pulumi.get_stack(), block).outputs
