@@ -80,10 +80,11 @@ class CondaStore(pulumi.ComponentResource):
         def meta(object_name: str, **extra: object) -> k8s.meta.v1.ObjectMetaArgs:
             return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=ns, labels=labels, **extra)  # type: ignore[arg-type]
 
-        auth_secret = random.RandomPassword(f"{name}-auth-secret", length=64, special=False,
-                                            opts=pulumi.ResourceOptions(parent=self))
-        hub_token = random.RandomPassword(f"{name}-hub-token", length=64, special=False,
-                                          opts=pulumi.ResourceOptions(parent=self))
+        # An explicit provider, like every resource of the program (no default providers).
+        random_opts = pulumi.ResourceOptions(parent=self, provider=random.Provider(
+            f"{name}-random", opts=pulumi.ResourceOptions(parent=self)))
+        auth_secret = random.RandomPassword(f"{name}-auth-secret", length=64, special=False, opts=random_opts)
+        hub_token = random.RandomPassword(f"{name}-hub-token", length=64, special=False, opts=random_opts)
         secret = k8s.core.v1.Secret(
             f"{name}-secrets", metadata=meta(SECRET_NAME), type="Opaque",
             string_data={AUTH_SECRET.key: auth_secret.result, HUB_TOKEN.key: hub_token.result},

@@ -50,8 +50,10 @@ class DaskGateway(pulumi.ComponentResource):
         super().__init__("qhub:platform:DaskGateway", name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider)
 
+        # An explicit provider, like every resource of the program (no default providers).
+        random_provider = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
         token = random.RandomPassword(f"{name}-token", length=64, special=False,
-                                      opts=pulumi.ResourceOptions(parent=self))
+                                      opts=pulumi.ResourceOptions(parent=self, provider=random_provider))
         self.token_secret = k8s.core.v1.Secret(
             f"{name}-token",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=TOKEN.name, namespace=args.namespace,

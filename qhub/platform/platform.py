@@ -22,11 +22,15 @@ from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
 from qhub.platform.auth0 import Auth0Application, auth0_domain
+from qhub.platform.conda_store import CondaStore, CondaStoreArgs
+from qhub.platform.dask_gateway import DaskGateway, DaskGatewayArgs
 from qhub.platform.ingress import IngressController
 from qhub.platform.jupyterhub import JupyterHub
+from qhub.platform.ssh import Ssh, SshArgs
 from qhub.platform.storage import SharedStorage
 from qhub.platform.tls import CertManager
 from qhub.stack import StackSecrets
+from qhub.values.conda_store import CondaMount
 from qhub.values.hub_integration import HubIntegration
 
 
@@ -63,7 +67,15 @@ class Platform(pulumi.ComponentResource):
         login = self._login(name, secrets)
 
         # Platform services add their HubIntegration here (dask-gateway, conda-store, ssh).
-        integrations: list[HubIntegration] = []
+        hub_internal = f"http://hub.{config.namespace}:8081"
+        self.conda_store = CondaStore(f"{name}-conda-store", config, cluster, CondaStoreArgs(
+            namespace=config.namespace, hub_internal_url=hub_internal, ingress_class=self.ingress_class), opts=in_namespace)
+        self.dask_gateway = DaskGateway(f"{name}-dask-gateway", config, cluster, DaskGatewayArgs(
+            namespace=config.namespace, hub_api_url=f"{hub_internal}/hub/api", conda=CondaMount(),
+            depends_on=(self.conda_store.environments_claim,)), opts=in_namespace)
+        self.ssh = Ssh(f"{name}-ssh", config, cluster, SshArgs(namespace=config.namespace, home_claim=self.shared_claim),
+                       opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.storage])))
+        integrations: list[HubIntegration] = [self.dask_gateway.hub, self.conda_store.hub]
         self.hub = JupyterHub(
             f"{name}-jupyterhub", config, cluster,
             namespace=config.namespace, shared_claim=self.shared_claim, ingress_class=self.ingress_class,
@@ -83,6 +95,11 @@ class Platform(pulumi.ComponentResource):
                 lambda parts: {"name": config.domain, "type": parts[0], "value": parts[1]}
             ),
         }
+        self.exports.update({
+            "dask_gateway_address": self.dask_gateway.address,
+            "conda_store_url": self.conda_store.url,
+            "ssh_command": self.ssh.command,
+        })
         if hasattr(self, "hub_passwords"):
             self.exports["hub_password"] = self.hub_passwords["user"]
             self.exports["hub_admin_password"] = self.hub_passwords["admin"]
@@ -96,12 +113,13 @@ class Platform(pulumi.ComponentResource):
             return {"oauth_client_id": self.auth0.client_id, "oauth_client_secret": self.auth0.client_secret,
                     "auth0_domain": self.auth0.domain}
         if isinstance(auth, (GitHubAuth, Auth0Auth)):
-            if secrets.oauth_client_secret is None:
-                raise pulumi.RunError(
-                    f"{auth.type} login needs the OAuth client secret: "
-                    "pulumi config set --secret qhub:oauthClientSecret <secret>"
-                )
-            login: dict[str, Any] = {"oauth_client_id": auth.config.client_id, "oauth_client_secret": secrets.oauth_client_secret}
+            client_secret = secrets.oauth_client_secret
+            if client_secret is None:
+                # Plans (and PR previews without the stack's secrets) go on; the hub Secret then
+                # lacks the key and the hub does not start until the secret is set.
+                pulumi.log.warn(f"{auth.type} login needs the OAuth client secret: "
+                                "pulumi config set --secret qhub:oauthClientSecret <secret>", self)
+            login: dict[str, Any] = {"oauth_client_id": auth.config.client_id, "oauth_client_secret": client_secret}
             if isinstance(auth, Auth0Auth):
                 assert auth.config.auth0_subdomain is not None  # required with a client_id by the config model
                 login["auth0_domain"] = auth0_domain(auth.config.auth0_subdomain)

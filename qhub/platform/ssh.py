@@ -63,7 +63,10 @@ class Ssh(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider)
         labels = {"app.kubernetes.io/name": "jupyterhub-ssh", "app.kubernetes.io/part-of": "qhub"}
 
-        host_key = tls.PrivateKey(f"{name}-host-key", algorithm="ED25519", opts=pulumi.ResourceOptions(parent=self))
+        # An explicit provider, like every resource of the program (no default providers).
+        tls_provider = tls.Provider(f"{name}-tls", opts=pulumi.ResourceOptions(parent=self))
+        host_key = tls.PrivateKey(f"{name}-host-key", algorithm="ED25519",
+                                  opts=pulumi.ResourceOptions(parent=self, provider=tls_provider))
         secret = k8s.core.v1.Secret(
             f"{name}-secret",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SECRET_NAME, namespace=args.namespace, labels=labels),
