@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from pydantic import Field, field_validator
 
+from qhub.config.base import rule_error
 from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups
 
 
@@ -29,6 +31,21 @@ class Azure(CloudBlock):
 
     storage_account_postfix: str | None = Field(None, pattern=r"^[a-z0-9]{1,8}$", description="Suffix that makes storage account names globally unique.")
     node_groups: dict[NodeGroupName, AzureNodeGroup] = Field(description="Agent pools by name; general (the System pool), user and worker are required.")
+    subscription_id: str | None = Field(None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description="Subscription to deploy into; when empty, the one the Azure login selects.")
+    vnet_cidr: str = Field("10.40.0.0/16", description="Address space of the virtual network; nodes use its first /20. Changing it recreates the network.", json_schema_extra={"immutable": True})
+
+    @field_validator("vnet_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.ip_network(value)
+        except ValueError:
+            raise rule_error("{value!r} is not a CIDR block; expected one like 10.40.0.0/16", value=value) from None
+        if not 8 <= network.prefixlen <= 24:
+            raise rule_error("{value} must be between /8 and /24 to hold the node subnet", value=value)
+        if network.overlaps(ipaddress.ip_network("10.0.0.0/16")) or network.overlaps(ipaddress.ip_network("10.244.0.0/16")):
+            raise rule_error("{value} overlaps the cluster's Service range 10.0.0.0/16 or pod range 10.244.0.0/16; choose another", value=value)
+        return value
 
     @field_validator("node_groups")
     @classmethod

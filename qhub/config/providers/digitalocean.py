@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from pydantic import Field, field_validator
 
+from qhub.config.base import rule_error
 from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups
 
 
@@ -31,6 +33,23 @@ class DigitalOcean(CloudBlock):
 
     node_groups: dict[NodeGroupName, DigitalOceanNodeGroup] = Field(description="Node pools by name; general, user and worker are required.")
     container_registry: bool = Field(False, description="Create the account's container registry (DigitalOcean allows one per account).")
+    vpc_cidr: str | None = Field(None, description="IP range of the cluster's VPC (/16 to /24); DigitalOcean picks a free one when empty. Changing it recreates the VPC.", json_schema_extra={"immutable": True})
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            network = ipaddress.ip_network(value)
+        except ValueError:
+            raise rule_error("{value!r} is not a CIDR block; expected one like 10.30.0.0/20", value=value) from None
+        if not 16 <= network.prefixlen <= 24:
+            raise rule_error("{value} must be between /16 and /24", value=value)
+        # DOKS puts pods in 10.244.0.0/16 and Services in 10.245.0.0/16 by default.
+        if network.overlaps(ipaddress.ip_network("10.244.0.0/15")):
+            raise rule_error("{value} overlaps the DOKS pod and Service ranges 10.244.0.0/15; choose another", value=value)
+        return value
 
     @field_validator("node_groups")
     @classmethod

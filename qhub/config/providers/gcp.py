@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from pydantic import Field, field_validator, model_validator
 
-from qhub.config.base import Model
+from qhub.config.base import Model, rule_error
 from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups, zones_in_region
 
 
@@ -31,6 +32,16 @@ class GcpNodeGroup(NodeGroup):
         # a2/a3/g2 machine types come with GPUs attached.
         return self.gpu or bool(self.guest_accelerators) or bool(re.match(r"^(a2|a3|a4|g2|g4)-", self.instance))
 
+    @model_validator(mode="after")
+    def _gpu_needs_accelerators(self) -> GcpNodeGroup:
+        # GKE attaches GPUs to general-purpose machines only when told which and how many.
+        if self.gpu and not self.guest_accelerators and not re.match(r"^(a2|a3|a4|g2|g4)-", self.instance):
+            raise rule_error(
+                "gpu is true but {instance} has no built-in GPUs; add guest_accelerators, e.g. [{{type: nvidia-tesla-t4, count: 1}}], or use a g2/a2 machine type",
+                instance=self.instance,
+            )
+        return self
+
 
 class GoogleCloudPlatform(CloudBlock):
     """GKE in one GCP project."""
@@ -41,13 +52,36 @@ class GoogleCloudPlatform(CloudBlock):
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="The GCP project id.", json_schema_extra={"immutable": True})
     zone: str | None = Field(None, description="Zone of zonal resources; defaults to the region's first availability zone.")
     availability_zones: list[str] = Field(default_factory=list, description="Node zones; a single zone makes a zonal cluster, none a regional one.")
-    node_groups: dict[NodeGroupName, GcpNodeGroup] = Field(description="Node pools by name; general, user and worker are required.")
+    node_groups: dict[NodeGroupName, GcpNodeGroup] = Field(description="Node pools by name; general, user and worker are required. GKE applies min_nodes/max_nodes per zone of the pool.")
+    subnet_cidr: str = Field("10.10.0.0/20", description="Primary range of the nodes' subnet. Changing it recreates the network.", json_schema_extra={"immutable": True})
+    pods_cidr: str = Field("10.16.0.0/14", description="Secondary range for pod IPs (VPC-native). Changing it recreates the cluster.", json_schema_extra={"immutable": True})
+    services_cidr: str = Field("10.20.0.0/20", description="Secondary range for Service IPs. Changing it recreates the cluster.", json_schema_extra={"immutable": True})
+    master_cidr: str = Field("172.16.0.0/28", description="A /28 for the control plane's private endpoint (private nodes). Changing it recreates the cluster.", json_schema_extra={"immutable": True})
 
     @field_validator("node_groups")
     @classmethod
     def _has_required_groups(cls, groups: dict[str, GcpNodeGroup]) -> dict[str, GcpNodeGroup]:
         check_required_groups(groups)
         return groups
+
+    @field_validator("subnet_cidr", "pods_cidr", "services_cidr", "master_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            ipaddress.ip_network(value)
+        except ValueError:
+            raise rule_error("{value!r} is not a CIDR block; expected one like 10.10.0.0/20", value=value) from None
+        return value
+
+    @model_validator(mode="after")
+    def _ranges_disjoint(self) -> GoogleCloudPlatform:
+        ranges = {key: ipaddress.ip_network(getattr(self, key)) for key in ("subnet_cidr", "pods_cidr", "services_cidr", "master_cidr")}
+        keys = list(ranges)
+        for i, first in enumerate(keys):
+            for second in keys[i + 1:]:
+                if ranges[first].overlaps(ranges[second]):
+                    raise rule_error("{first} and {second} overlap; the four ranges must be disjoint", first=first, second=second)
+        return self
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> GoogleCloudPlatform:

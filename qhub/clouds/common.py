@@ -1,0 +1,63 @@
+"""Kubernetes-side pieces every managed cloud of QHub shares (GCP, DigitalOcean, Azure).
+
+Creates: the `pulumi_kubernetes.Provider` made from a cluster's kubeconfig and, where the cloud
+does not run one itself, the NVIDIA device plugin (Helm) that advertises `nvidia.com/gpu`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY
+from qhub.versions import NVIDIA_DEVICE_PLUGIN_CHART
+
+# The label the NVIDIA device plugin chart's default node affinity selects GPU nodes by.
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+DEVICE_PLUGIN_NAMESPACE = "nvidia-device-plugin"
+
+
+def exec_kubeconfig(cluster: str, server: str, ca_data: str, exec_spec: Mapping[str, object]) -> str:
+    """A kubeconfig (JSON, which kubectl reads as YAML) whose user runs an exec credential plugin."""
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "interactiveMode": "Never", **exec_spec}}
+    return json.dumps({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+        "users": [{"name": cluster, "user": user}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
+        "current-context": cluster,
+    })
+
+
+def make_k8s_provider(name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource,
+                      depends_on: Sequence[pulumi.Resource] = ()) -> k8s.Provider:
+    """The provider every Kubernetes resource on the cluster is given explicitly."""
+    return k8s.Provider(
+        name,
+        kubeconfig=kubeconfig,
+        # Never fall back to whatever cluster the ambient kubeconfig points at.
+        delete_unreachable=False,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )
+
+
+def nvidia_device_plugin(name: str, k8s_provider: k8s.Provider, parent: pulumi.Resource,
+                         after: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:
+    """The upstream NVIDIA device plugin, pinned, on nodes labelled nvidia.com/gpu.present=true."""
+    return k8s.helm.v3.Release(
+        name,
+        name="nvidia-device-plugin",
+        chart=NVIDIA_DEVICE_PLUGIN_CHART.name,
+        version=NVIDIA_DEVICE_PLUGIN_CHART.version,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=NVIDIA_DEVICE_PLUGIN_CHART.repo),
+        namespace=DEVICE_PLUGIN_NAMESPACE,
+        create_namespace=True,
+        # The chart's default affinity already requires the GPU label the groups carry; it must
+        # also tolerate their taint.
+        values={"tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT}]},
+        opts=pulumi.ResourceOptions(parent=parent, provider=k8s_provider, depends_on=list(after)),
+    )

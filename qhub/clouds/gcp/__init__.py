@@ -1,0 +1,21 @@
+"""GCP: a GKE cluster on its own VPC-native network, with Artifact Registry.
+
+The only package that imports `pulumi_gcp`. `build(name, config)` returns the uniform
+ClusterOutputs; the modules here each create one part (see their docstrings):
+network, iam, gke, nodepools, registry, cluster.
+"""
+
+from __future__ import annotations
+
+from qhub.clouds.gcp.cluster import GcpCluster
+from qhub.cluster import ClusterOutputs
+from qhub.config import QHubConfig
+from qhub.config.providers.gcp import GoogleCloudPlatform
+
+
+def build(name: str, config: QHubConfig) -> ClusterOutputs:
+    """Create the GKE cluster of the config and describe it for the platform layer."""
+    block = config.cloud
+    if not isinstance(block, GoogleCloudPlatform):
+        raise TypeError(f"qhub.clouds.gcp needs a google_cloud_platform block, not {type(block).__name__}")
+    return GcpCluster(name, block).outputs

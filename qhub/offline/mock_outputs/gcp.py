@@ -1,0 +1,147 @@
+"""Mock answers of the Google Cloud provider: resource ids, GKE endpoint and CA, invokes.
+
+Ids follow GCP's relative resource names (projects/P/locations/L/clusters/C, ...). The project
+and region are those the stack's `pulumi:providers:gcp` was given (it registers first).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from qhub.offline.mocks import fake_id
+
+_state = {"project": "offline-project", "region": "us-central1"}
+# Zones per region as GCP lists them; other regions get a, b, c.
+_ZONES = {"us-central1": ("a", "b", "c", "f"), "europe-west1": ("b", "c", "d"), "us-east1": ("b", "c", "d")}
+
+
+def _project(inputs: dict[str, Any]) -> str:
+    return str(inputs.get("project") or _state["project"])
+
+
+def _provider(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    _state["project"] = str(inputs.get("project") or _state["project"])
+    _state["region"] = str(inputs.get("region") or _state["region"])
+    return {}
+
+
+def _ip(name: str, first: int) -> str:
+    number = int(fake_id(name, 4), 16)
+    return f"{first}.{number >> 8 & 0xFF}.{number & 0xFF}.{number % 250 + 2}"
+
+
+def _certificate(name: str) -> str:
+    pem = f"-----BEGIN CERTIFICATE-----\nMIIC{fake_id(name, 60)}\n-----END CERTIFICATE-----\n"
+    return base64.b64encode(pem.encode()).decode()
+
+
+def _self_link(path: str) -> str:
+    return f"https://www.googleapis.com/compute/v1/{path}"
+
+
+def _network(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    path = f"projects/{_project(inputs)}/global/networks/{inputs.get('name') or name}"
+    return {"__id": path, "selfLink": _self_link(path), "numericId": str(int(fake_id(name, 12), 16))}
+
+
+def _subnetwork(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    region = inputs.get("region") or _state["region"]
+    path = f"projects/{_project(inputs)}/regions/{region}/subnetworks/{inputs.get('name') or name}"
+    cidr = str(inputs.get("ipCidrRange", "10.10.0.0/20"))
+    gateway = cidr.split("/")[0].rsplit(".", 1)[0] + ".1"
+    return {"__id": path, "selfLink": _self_link(path), "gatewayAddress": gateway, "region": region}
+
+
+def _regional(kind: str) -> Any:
+    def outputs(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        region = inputs.get("region") or _state["region"]
+        path = f"projects/{_project(inputs)}/regions/{region}/{kind}/{inputs.get('name') or name}"
+        return {"__id": path, "region": region}
+    return outputs
+
+
+def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    location = inputs.get("location") or _state["region"]
+    cluster = inputs.get("name") or name
+    version = str(inputs.get("minMasterVersion") or "1.35.4-gke.1100000")
+    return {
+        "__id": f"projects/{_project(inputs)}/locations/{location}/clusters/{cluster}",
+        "endpoint": _ip(name, 34),
+        "masterAuth": {"clusterCaCertificate": _certificate(name), "clientCertificateConfig": {"issueClientCertificate": False}},
+        "masterVersion": version,
+        "selfLink": f"https://container.googleapis.com/v1/projects/{_project(inputs)}/locations/{location}/clusters/{cluster}",
+        "servicesIpv4Cidr": "10.20.0.0/20",
+        "labelFingerprint": fake_id(name, 8),
+    }
+
+
+def _node_pool(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    location = inputs.get("location") or _state["region"]
+    pool = inputs.get("name") or name
+    group = f"gke-{inputs.get('cluster', 'cluster')}-{pool}-{fake_id(name, 8)}-grp"
+    zone = location if location.count("-") == 2 else f"{location}-a"
+    return {
+        "__id": f"projects/{_project(inputs)}/locations/{location}/clusters/{inputs.get('cluster')}/nodePools/{pool}",
+        "instanceGroupUrls": [_self_link(f"projects/{_project(inputs)}/zones/{zone}/instanceGroupManagers/{group}")],
+        "operation": "",
+    }
+
+
+def _service_account(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    email = f"{inputs['accountId']}@{_project(inputs)}.iam.gserviceaccount.com"
+    return {
+        "__id": f"projects/{_project(inputs)}/serviceAccounts/{email}",
+        "email": email, "member": f"serviceAccount:{email}",
+        "name": f"projects/{_project(inputs)}/serviceAccounts/{email}",
+        "uniqueId": str(int(fake_id(name, 14), 16)),
+    }
+
+
+def _iam_member(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"etag": "BwY" + fake_id(name, 9)}
+
+
+def _repository(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    path = f"projects/{_project(inputs)}/locations/{inputs.get('location')}/repositories/{inputs.get('repositoryId')}"
+    return {"__id": path, "name": path, "createTime": "2026-11-22T10:00:00Z"}
+
+
+def _engine_versions(args: dict[str, Any]) -> dict[str, Any]:
+    """GKE's builds of the asked-for minor: the newest patch first, as the API orders them."""
+    prefix = str(args.get("versionPrefix") or "1.35.")
+    builds = [f"{prefix}{patch}-gke.{build}" for patch, build in ((4, 1100000), (3, 1420000), (2, 1062000))]
+    return {
+        "id": args.get("location", ""), "location": args.get("location"), "project": args.get("project", _state["project"]),
+        "latestMasterVersion": builds[0], "latestNodeVersion": builds[0], "defaultClusterVersion": builds[1],
+        "validMasterVersions": builds, "validNodeVersions": builds,
+        "releaseChannelDefaultVersion": {"REGULAR": builds[1], "STABLE": builds[2]},
+        "releaseChannelLatestVersion": {"REGULAR": builds[0], "STABLE": builds[1]},
+    }
+
+
+def _zones(args: dict[str, Any]) -> dict[str, Any]:
+    region = str(args.get("region") or _state["region"])
+    names = [f"{region}-{letter}" for letter in _ZONES.get(region, ("a", "b", "c"))]
+    return {"id": f"projects/{args.get('project', _state['project'])}/regions/{region}", "names": names,
+            "project": args.get("project", _state["project"]), "region": region}
+
+
+RESOURCES = {
+    "pulumi:providers:gcp": _provider,
+    "gcp:compute/network:Network": _network,
+    "gcp:compute/subnetwork:Subnetwork": _subnetwork,
+    "gcp:compute/router:Router": _regional("routers"),
+    "gcp:compute/routerNat:RouterNat": lambda name, inputs: {"__id": f"{_project(inputs)}/{inputs.get('region')}/{inputs.get('router')}/{inputs.get('name')}"},
+    "gcp:container/cluster:Cluster": _cluster,
+    "gcp:container/nodePool:NodePool": _node_pool,
+    "gcp:serviceaccount/account:Account": _service_account,
+    "gcp:projects/iAMMember:IAMMember": _iam_member,
+    "gcp:projects/service:Service": lambda name, inputs: {"__id": f"{_project(inputs)}/{inputs.get('service')}"},
+    "gcp:artifactregistry/repository:Repository": _repository,
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _iam_member,
+}
+CALLS = {
+    "gcp:container/getEngineVersions:getEngineVersions": _engine_versions,
+    "gcp:compute/getZones:getZones": _zones,
+}
