@@ -1,7 +1,8 @@
 """JupyterHub: the z2jh release and the Secret its login needs.
 
 Creates: the `qhub-hub-secrets` Secret (OAuth client secret, or the shared user and admin
-passwords) from Pulumi secrets, and the `jupyterhub` Helm release whose values
+passwords) from Pulumi secrets, the `qhub-hub-config` ConfigMap with QHub's hub-side module
+(qhub/values/hub_config/qhub_hub.py, verbatim), and the `jupyterhub` Helm release whose values
 (qhub.values.jupyterhub) reach that Secret only by secretKeyRef. Hub, proxy and user scheduler
 run on the general group, user servers on the user group; the hub is served at
 https://<domain>/ through the NGINX ingress.
@@ -18,7 +19,8 @@ from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.platform.helm import release
 from qhub.values.hub_integration import HubIntegration
-from qhub.values.jupyterhub import HubFacts, HubSecrets, jupyterhub_values
+from qhub.values.hub_config import source as hub_source
+from qhub.values.jupyterhub import HUB_CONFIG_KEY, HUB_CONFIG_MAP, HubFacts, HubSecrets, jupyterhub_values
 from qhub.versions import BUSYBOX_IMAGE, JUPYTERHUB_CHART
 
 HUB_SECRET = "qhub-hub-secrets"
@@ -44,8 +46,11 @@ class JupyterHub(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider)
         string_data: dict[str, pulumi.Input[str]] = {}
         keys = HubSecrets(HUB_SECRET)
-        if oauth_client_secret is not None:
-            string_data["oauth-client-secret"] = oauth_client_secret
+        if oauth_client_id is not None:
+            # The key is referenced even while the secret is unset (a warning says so), so the
+            # hub fails visibly at start rather than running without login.
+            if oauth_client_secret is not None:
+                string_data["oauth-client-secret"] = oauth_client_secret
             keys = HubSecrets(HUB_SECRET, oauth_client_secret_key="oauth-client-secret")
         if password is not None and admin_password is not None:
             string_data["hub-password"] = password
@@ -58,6 +63,13 @@ class JupyterHub(pulumi.ComponentResource):
             type="Opaque",
             # Wrapped again so the values stay secret in state even if a caller passed plain text.
             string_data={key: pulumi.Output.secret(value) for key, value in string_data.items()},
+            opts=k8s_opts,
+        )
+        self.config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=HUB_CONFIG_MAP, namespace=namespace,
+                                                labels={"app.kubernetes.io/part-of": "qhub"}),
+            data={HUB_CONFIG_KEY: hub_source()},
             opts=k8s_opts,
         )
         facts = HubFacts(
@@ -76,7 +88,7 @@ class JupyterHub(pulumi.ComponentResource):
         self.values = jupyterhub_values(config, facts, integrations)
         self.release = release(
             f"{name}-release", JUPYTERHUB_CHART, "jupyterhub", namespace, self.values,
-            pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.secret, *depends_on])),
+            pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.secret, self.config_map, *depends_on])),
             # The hub's first start pulls images and creates its database volume.
             timeout=900,
         )

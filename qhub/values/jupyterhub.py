@@ -1,5 +1,9 @@
 """Values of the z2jh `jupyterhub` chart, and the data the hub-side configuration reads.
 
+The hub-side module (hub_config/qhub_hub.py) reaches the hub as a file of the HUB_CONFIG_MAP
+ConfigMap mounted into z2jh's jupyterhub_config.d; its parameters are the values key
+`custom.qhub` (hub_data below).
+
 Pure functions: (config, facts about the cluster and the platform, the platform services'
 HubIntegrations) -> dict. No Pulumi resource is created here and no secret is read: secrets
 reach the hub as environment variables from Kubernetes Secrets (`hub.extraEnv` valueFrom),
@@ -8,6 +12,7 @@ named by HubFacts.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +31,11 @@ HOME_ROOT = "/home"
 # Environment variables of the hub that carry secrets (from the hub Secret).
 PASSWORD_ENV = "QHUB_HUB_PASSWORD"
 ADMIN_PASSWORD_ENV = "QHUB_HUB_ADMIN_PASSWORD"
+# The ConfigMap holding the hub-side module, and where z2jh's jupyterhub_config.py loads it:
+# every *.py in jupyterhub_config.d runs after the chart's own settings (services, culler).
+HUB_CONFIG_MAP = "qhub-hub-config"
+HUB_CONFIG_KEY = "qhub_hub.py"
+HUB_CONFIG_PATH = "/usr/local/etc/jupyterhub/jupyterhub_config.d/50-qhub.py"
 # The z2jh Service the ingress sends traffic to; NGINX upgrades WebSockets only for the
 # services its Ingress annotation names.
 PROXY_SERVICE = "proxy-public"
@@ -130,7 +140,7 @@ def hub_data(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubInte
         login = {"type": "auth0", "callback_url": auth.config.oauth_callback_url or callback, "scope": list(auth.config.scope)}
     else:
         assert isinstance(auth, PasswordAuth)
-        login = {"type": "password", "password_env": PASSWORD_ENV, "admin_password_env": ADMIN_PASSWORD_ENV}
+        login = {"type": "password", "user_secret_env": PASSWORD_ENV, "admin_secret_env": ADMIN_PASSWORD_ENV}
     users = {}
     for name, user in security.users.items():
         secondary = [g for g in user.secondary_groups if g != user.primary_group]
@@ -219,7 +229,11 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             "image": _image(config.default_images.jupyterhub),
             "nodeSelector": general,
             "extraEnv": hub_env(config, facts, integrations),
-            "extraConfig": {"50-qhub": hub_source()},
+            # The hub-side module is a file from a ConfigMap, not code in values; its checksum
+            # restarts the hub when the module changes.
+            "extraVolumes": [{"name": "qhub-hub-config", "configMap": {"name": HUB_CONFIG_MAP}}],
+            "extraVolumeMounts": [{"name": "qhub-hub-config", "mountPath": HUB_CONFIG_PATH, "subPath": HUB_CONFIG_KEY, "readOnly": True}],
+            "annotations": {"qhub.dev/hub-config-sha256": hashlib.sha256(hub_source().encode()).hexdigest()},
             "db": {"type": "sqlite-pvc", "pvc": {"storage": "1Gi"}},
         },
         "proxy": {

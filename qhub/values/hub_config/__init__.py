@@ -1,4 +1,4 @@
-"""Python that runs inside the hub, shipped verbatim through z2jh's hub.extraConfig.
+"""Python that runs inside the hub, shipped verbatim as a file in z2jh's jupyterhub_config.d.
 
 The modules here are plain Python files the hub executes; they read their parameters from the
 chart's values (`custom.qhub`, JSON data built by qhub.values.jupyterhub), never from code
@@ -11,5 +11,5 @@ from importlib import resources
 
 
 def source(module: str = "qhub_hub") -> str:
-    """The text of one hub-side module, exactly as it goes into hub.extraConfig."""
+    """The text of one hub-side module, exactly as the hub receives it."""
     return resources.files(__package__).joinpath(f"{module}.py").read_text(encoding="utf-8")

@@ -1,8 +1,10 @@
 """QHub's part of the hub configuration: login, users and groups, profiles, unix identity, homes.
 
 This file runs inside the hub pod (z2jh 4.4.0: JupyterHub 5.5.0, KubeSpawner 7.0.0,
-OAuthenticator 17.4.0). z2jh's jupyterhub_config.py exec()s it as one `hub.extraConfig` entry,
-with `c` (the traitlets config) and `get_config` (z2jh's reader of the chart values) in scope;
+OAuthenticator 17.4.0), mounted from a ConfigMap into
+/usr/local/etc/jupyterhub/jupyterhub_config.d/, whose files z2jh's jupyterhub_config.py
+exec()s after its own settings, with `c` (the traitlets config) and `get_config` (z2jh's reader
+of the chart values) in scope;
 all parameters come from the values key `custom.qhub`, JSON data that
 qhub.values.jupyterhub.hub_data builds. Secrets arrive as environment variables from
 Kubernetes Secrets (hub.extraEnv valueFrom secretKeyRef), never through values.
@@ -18,7 +20,8 @@ from typing import Any
 # The init container that prepares homes and group folders runs this script as root on the
 # shared volume. Arguments: volume root, user name, uid, gid, then "<group>:<gid>" per group.
 # The script is constant; everything that varies comes in as arguments, so no user-controlled
-# text is ever parsed as shell.
+# text is ever parsed as shell. No curly braces: KubeSpawner expands init containers with
+# str.format ({username} templates), which would break ${...} or fail on it.
 HOME_INIT_SCRIPT = r"""
 set -eu
 root="$1"; user="$2"; uid="$3"; gid="$4"; shift 4
@@ -31,7 +34,7 @@ mkdir -p "$home"
 chown "$uid:$gid" "$home"
 chmod 0700 "$home"
 for spec in "$@"; do
-  group="${spec%%:*}"; group_gid="${spec##*:}"
+  group=$(echo "$spec" | cut -d: -f1); group_gid=$(echo "$spec" | cut -d: -f2)
   folder="$root/home/shared/$group"
   mkdir -p "$folder"
   chown "0:$group_gid" "$folder"
@@ -126,8 +129,8 @@ def configure_authenticator(c: Any, data: dict[str, Any]) -> None:
     elif kind == "password":
         c.JupyterHub.authenticator_class = "shared-password"
         section = c.SharedPasswordAuthenticator
-        section.user_password = os.environ[auth["password_env"]]
-        section.admin_password = os.environ[auth["admin_password_env"]]
+        section.user_password = os.environ[auth["user_secret_env"]]
+        section.admin_password = os.environ[auth["admin_secret_env"]]
     else:
         raise ValueError(f"unknown login type {kind!r}")
     if kind in ("github", "auth0"):
@@ -142,7 +145,7 @@ def configure_authenticator(c: Any, data: dict[str, Any]) -> None:
 
 
 def configure_services(c: Any, data: dict[str, Any]) -> None:
-    """Hub services of the platform (dask-gateway, conda-store, ...), their roles and token scopes."""
+    """Hub services of the platform (dask-gateway, conda-store, SSH), their roles and token scopes."""
     services = list(c.JupyterHub.services) if "services" in c.JupyterHub else []
     roles = list(c.JupyterHub.load_roles) if "load_roles" in c.JupyterHub else []
     for service in data["services"]:
