@@ -1,0 +1,20 @@
+"""DigitalOcean: a DOKS cluster in its own VPC, with the account's container registry as an option.
+
+The only package that imports `pulumi_digitalocean`. `build(name, config)` returns the uniform
+ClusterOutputs; the modules here each create one part (see their docstrings): doks, cluster.
+"""
+
+from __future__ import annotations
+
+from qhub.clouds.digitalocean.cluster import DigitalOceanCluster
+from qhub.cluster import ClusterOutputs
+from qhub.config import QHubConfig
+from qhub.config.providers.digitalocean import DigitalOcean
+
+
+def build(name: str, config: QHubConfig) -> ClusterOutputs:
+    """Create the DOKS cluster of the config and describe it for the platform layer."""
+    block = config.cloud
+    if not isinstance(block, DigitalOcean):
+        raise TypeError(f"qhub.clouds.digitalocean needs a digital_ocean block, not {type(block).__name__}")
+    return DigitalOceanCluster(name, config.project_name, block).outputs

@@ -1,0 +1,87 @@
+"""DigitalOceanCluster: the component that assembles a stack's DOKS cluster and describes it.
+
+Creates, under one `qhub:digitalocean:Cluster`: the explicit `digitalocean.Provider`, a VPC in
+the config's region, the container registry when asked for (protected), the cluster and its
+pools (doks.py) and the Kubernetes provider from the cluster's kubeconfig.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_digitalocean as do
+
+from qhub.clouds.common import make_k8s_provider
+from qhub.clouds.digitalocean.doks import DEFAULT_POOL, NODE_POOL_LABEL, doks_version, make_cluster, make_node_pool
+from qhub.cluster import ClusterOutputs
+from qhub.config.providers.digitalocean import DigitalOcean
+
+# DOKS's default CSI class: block storage volumes, expandable.
+STORAGE_CLASS = "do-block-storage"
+# Regions the container registry can live in; elsewhere DigitalOcean picks the nearest.
+REGISTRY_REGIONS = ("nyc3", "sfo2", "sfo3", "ams3", "sgp1", "fra1", "blr1", "syd1", "tor1", "lon1")
+
+
+def tags(project: str, name: str) -> list[str]:
+    """Tags on the cluster and its droplets, so costs trace back to the stack."""
+    return ["qhub", f"qhub-project:{project}", f"qhub-stack:{name}"]
+
+
+class DigitalOceanCluster(pulumi.ComponentResource):
+    """A DOKS cluster with its VPC, node pools and optional registry."""
+
+    outputs: ClusterOutputs
+    """What the platform layer needs to know about the cluster."""
+
+    def __init__(self, name: str, project: str, block: DigitalOcean, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("qhub:digitalocean:Cluster", name, None, opts)
+        # Credentials come from DIGITALOCEAN_TOKEN; region is set on each resource.
+        provider = do.Provider(f"{name}-do", opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        stack_tags = tags(project, name)
+        vpc = do.Vpc(
+            f"{name}-vpc",
+            name=f"{name}-vpc",
+            region=block.region,
+            ip_range=block.vpc_cidr,
+            description=f"QHub stack {name}",
+            opts=child,
+        )
+        registry = None
+        if block.container_registry:
+            registry = do.ContainerRegistry(
+                f"{name}-registry",
+                name=project,
+                subscription_tier_slug="basic",
+                region=block.region if block.region in REGISTRY_REGIONS else None,
+                # It holds the stack's images; DigitalOcean allows one per account.
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)),
+            )
+        version = doks_version(block, provider, self)
+        cluster = make_cluster(name, block, version, vpc, stack_tags, provider, self, registry)
+        pools: list[pulumi.Resource] = [cluster]
+        pools += [
+            make_node_pool(name, group_name, group, cluster, stack_tags, provider, self)
+            for group_name, group in block.node_groups.items() if group_name != DEFAULT_POOL
+        ]
+        config = pulumi.Output.secret(cluster.kube_configs.apply(lambda configs: configs[0].raw_config or ""))
+        k8s_provider = make_k8s_provider(f"{name}-k8s", config, self)
+        registry_url = registry.endpoint if registry is not None else None
+        exports: dict[str, pulumi.Input[object]] = {
+            "cluster_name": cluster.name, "region": block.region, "kubernetes_version": cluster.version,
+        }
+        if registry_url is not None:
+            exports["registry_url"] = registry_url
+        self.outputs = ClusterOutputs(
+            name=cluster.name,
+            kubeconfig=config,
+            k8s_provider=k8s_provider,
+            node_selectors={group_name: {NODE_POOL_LABEL: group_name} for group_name in block.node_groups},
+            storage_class=STORAGE_CLASS,
+            registry_url=registry_url,
+            # Name the load balancer after the stack, so it is recognisable in the control panel.
+            ingress_service_annotations={"service.beta.kubernetes.io/do-loadbalancer-name": f"{name}-ingress"},
+            gpu_node_groups=[group_name for group_name, group in block.node_groups.items() if group.is_gpu],
+            ready=pools,
+            exports=exports,
+        )
+        self.register_outputs({"cluster_name": cluster.name, "endpoint": cluster.endpoint})
