@@ -1,0 +1,21 @@
+"""Azure: an AKS cluster in its own resource group and virtual network, with a container registry.
+
+The only package that imports `pulumi_azure_native`. `build(name, config)` returns the uniform
+ClusterOutputs; the modules here each create one part (see their docstrings):
+network, aks, registry, cluster.
+"""
+
+from __future__ import annotations
+
+from qhub.clouds.azure.cluster import AzureCluster
+from qhub.cluster import ClusterOutputs
+from qhub.config import QHubConfig
+from qhub.config.providers.azure import Azure
+
+
+def build(name: str, config: QHubConfig) -> ClusterOutputs:
+    """Create the AKS cluster of the config and describe it for the platform layer."""
+    block = config.cloud
+    if not isinstance(block, Azure):
+        raise TypeError(f"qhub.clouds.azure needs an azure block, not {type(block).__name__}")
+    return AzureCluster(name, block).outputs

@@ -1,0 +1,98 @@
+"""AzureCluster: the component that assembles a stack's AKS cluster and describes it.
+
+Creates, under one `qhub:azure:Cluster`: the explicit `azure_native.Provider` (the config's
+location, and subscription when given), the network (network.py), the cluster and its pools
+(aks.py), the registry (registry.py), the Kubernetes provider from the cluster's user
+credentials and, when a group has GPUs, the NVIDIA device plugin.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pulumi
+import pulumi_azure_native as azure
+
+from qhub.clouds.azure.aks import GROUP_LABEL, SYSTEM_POOL, make_agent_pool, make_cluster, pool_names, subnet_access
+from qhub.clouds.azure.network import Network
+from qhub.clouds.azure.registry import Registry, registry_name
+from qhub.clouds.common import make_k8s_provider, nvidia_device_plugin
+from qhub.cluster import ClusterOutputs
+from qhub.config.providers.azure import Azure
+
+# AKS's default CSI class: Standard SSD managed disks, expandable.
+STORAGE_CLASS = "managed-csi"
+
+
+def kubeconfig(cluster: azure.containerservice.ManagedCluster, group_name: pulumi.Input[str],
+               provider: azure.Provider, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The cluster's user kubeconfig (AKS returns it base64-encoded), as a secret."""
+    credentials = azure.containerservice.list_managed_cluster_user_credentials_output(
+        resource_group_name=group_name, resource_name=cluster.name,
+        opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent),
+    )
+    document = credentials.kubeconfigs.apply(lambda configs: base64.b64decode(configs[0].value).decode())
+    return pulumi.Output.secret(document)
+
+
+class AzureCluster(pulumi.ComponentResource):
+    """An AKS cluster with its network, agent pools and registry."""
+
+    outputs: ClusterOutputs
+    """What the platform layer needs to know about the cluster."""
+
+    def __init__(self, name: str, block: Azure, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("qhub:azure:Cluster", name, None, opts)
+        provider = azure.Provider(
+            f"{name}-azure",
+            location=block.region,
+            subscription_id=block.subscription_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        subscription_id: pulumi.Input[str] = block.subscription_id or azure.authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(provider=provider, parent=self)
+        ).subscription_id
+        network = Network(f"{name}-network", name, block, provider, opts=child)
+        cluster = make_cluster(name, block, network.group.name, network.subnet.id, provider, self)
+        subnet_access(name, cluster, network.subnet.id, subscription_id, provider, self)
+        names = pool_names(list(block.node_groups))
+        pools: list[pulumi.Resource] = [cluster]
+        pools += [
+            make_agent_pool(name, names[group_name], group_name, group, block, cluster, network.group.name,
+                            network.subnet.id, provider, self)
+            for group_name, group in block.node_groups.items() if group_name != SYSTEM_POOL
+        ]
+        kubelet = cluster.identity_profile.apply(
+            lambda profile: (profile or {})["kubeletidentity"].object_id or ""
+        )
+        registry = Registry(
+            f"{name}-registry", registry_name(name, block.storage_account_postfix), network.group.name,
+            block.region, kubelet, subscription_id, provider, opts=child,
+        )
+        config = kubeconfig(cluster, network.group.name, provider, self)
+        k8s_provider = make_k8s_provider(f"{name}-k8s", config, self)
+        gpu_groups = [group_name for group_name, group in block.node_groups.items() if group.is_gpu]
+        ready = list(pools)
+        if gpu_groups:
+            ready.append(nvidia_device_plugin(f"{name}-nvidia-device-plugin", k8s_provider, self, pools))
+        self.outputs = ClusterOutputs(
+            name=cluster.name,
+            kubeconfig=config,
+            k8s_provider=k8s_provider,
+            node_selectors={group_name: {GROUP_LABEL: group_name} for group_name in block.node_groups},
+            storage_class=STORAGE_CLASS,
+            registry_url=registry.login_server,
+            # A stable <label>.<region>.cloudapp.azure.com name to point the domain's CNAME at.
+            ingress_service_annotations={"service.beta.kubernetes.io/azure-dns-label-name": name},
+            gpu_node_groups=gpu_groups,
+            ready=ready,
+            exports={
+                "cluster_name": cluster.name,
+                "resource_group": network.group.name,
+                "region": block.region,
+                "kubernetes_version": cluster.kubernetes_version,
+                "registry_url": registry.login_server,
+            },
+        )
+        self.register_outputs({"cluster_name": cluster.name, "fqdn": cluster.fqdn, "registry_url": registry.login_server})

@@ -1,0 +1,127 @@
+"""Mock answers of the Azure Native provider: ARM resource ids, AKS identities and credentials.
+
+Subscription 00000000-0000-4000-8000-000000000001 unless the stack's provider names one; the
+AKS user kubeconfig comes base64-encoded from listManagedClusterUserCredentials, as ARM returns it.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from qhub.offline.mocks import fake_id
+
+TENANT = "00000000-0000-4000-8000-0000000000aa"
+_state = {"subscription": "00000000-0000-4000-8000-000000000001", "location": "eastus"}
+
+
+def _guid(name: str) -> str:
+    h = fake_id(name, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:]}"
+
+
+def _group_id(group: str) -> str:
+    return f"/subscriptions/{_state['subscription']}/resourceGroups/{group}"
+
+
+def _provider(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    _state["subscription"] = str(inputs.get("subscriptionId") or _state["subscription"])
+    _state["location"] = str(inputs.get("location") or _state["location"])
+    return {}
+
+
+def _resource_group(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    group = str(inputs.get("resourceGroupName") or name)
+    return {"__id": _group_id(group), "name": group, "type": "Microsoft.Resources/resourceGroups",
+            "provisioningState": "Succeeded"}
+
+
+def _vnet(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    vnet = str(inputs.get("virtualNetworkName") or name)
+    return {"__id": f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.Network/virtualNetworks/{vnet}",
+            "name": vnet, "etag": f'W/"{_guid(name)}"', "resourceGuid": _guid(name + "guid"),
+            "type": "Microsoft.Network/virtualNetworks"}
+
+
+def _subnet(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    subnet = str(inputs.get("subnetName") or name)
+    vnet_id = f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.Network/virtualNetworks/{inputs['virtualNetworkName']}"
+    return {"__id": f"{vnet_id}/subnets/{subnet}", "name": subnet, "etag": f'W/"{_guid(name)}"',
+            "type": "Microsoft.Network/virtualNetworks/subnets"}
+
+
+def _managed_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    cluster = str(inputs.get("resourceName") or name)
+    location = str(inputs.get("location") or _state["location"])
+    node_group = str(inputs.get("nodeResourceGroup") or f"MC_{inputs['resourceGroupName']}_{cluster}_{location}")
+    kubelet = f"{cluster}-agentpool"
+    return {
+        "__id": f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.ContainerService/managedClusters/{cluster}",
+        "name": cluster,
+        "fqdn": f"{inputs.get('dnsPrefix', cluster)}-{fake_id(name, 8)}.hcp.{location}.azmk8s.io",
+        "azurePortalFQDN": f"{inputs.get('dnsPrefix', cluster)}-{fake_id(name, 8)}.portal.hcp.{location}.azmk8s.io",
+        "currentKubernetesVersion": f"{inputs.get('kubernetesVersion', '1.35')}.2" if str(inputs.get("kubernetesVersion", "1.35")).count(".") == 1 else inputs.get("kubernetesVersion"),
+        "identity": {"type": "SystemAssigned", "principalId": _guid(name + "principal"), "tenantId": TENANT},
+        "identityProfile": {"kubeletidentity": {
+            "clientId": _guid(name + "kubelet-client"), "objectId": _guid(name + "kubelet-object"),
+            "resourceId": f"{_group_id(node_group)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{kubelet}",
+        }},
+        "nodeResourceGroup": node_group,
+        "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://{location}.oic.prod-aks.azure.com/{TENANT}/{_guid(name + 'oidc')}/"},
+        "provisioningState": "Succeeded",
+        "powerState": {"code": "Running"},
+        "maxAgentPools": 100,
+    }
+
+
+def _agent_pool(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    cluster_id = f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.ContainerService/managedClusters/{inputs['resourceName']}"
+    return {"__id": f"{cluster_id}/agentPools/{inputs['agentPoolName']}", "name": inputs["agentPoolName"],
+            "provisioningState": "Succeeded", "currentOrchestratorVersion": inputs.get("orchestratorVersion")}
+
+
+def _registry(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    registry = str(inputs.get("registryName") or name)
+    return {"__id": f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.ContainerRegistry/registries/{registry}",
+            "name": registry, "loginServer": f"{registry}.azurecr.io", "provisioningState": "Succeeded",
+            "creationDate": "2026-11-22T10:00:00Z"}
+
+
+def _role_assignment(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    assignment = str(inputs.get("roleAssignmentName") or _guid(name))
+    return {"__id": f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{assignment}",
+            "name": assignment, "type": "Microsoft.Authorization/roleAssignments"}
+
+
+def _user_credentials(args: dict[str, Any]) -> dict[str, Any]:
+    cluster = str(args.get("resourceName"))
+    server = f"https://{cluster}-{fake_id(cluster, 8)}.hcp.{_state['location']}.azmk8s.io:443"
+    ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\nMIIE{fake_id(cluster, 60)}\n-----END CERTIFICATE-----\n".encode()).decode()
+    document = (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- cluster:\n    certificate-authority-data: {ca}\n    server: {server}\n  name: {cluster}\n"
+        f"contexts:\n- context:\n    cluster: {cluster}\n    user: clusterUser_{args.get('resourceGroupName')}_{cluster}\n  name: {cluster}\n"
+        f"current-context: {cluster}\n"
+        f"users:\n- name: clusterUser_{args.get('resourceGroupName')}_{cluster}\n  user:\n    token: {fake_id(cluster + 'token', 64)}\n"
+    )
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(document.encode()).decode()}]}
+
+
+def _client_config(args: dict[str, Any]) -> dict[str, Any]:
+    return {"clientId": _guid("client"), "objectId": _guid("deployer"), "subscriptionId": _state["subscription"], "tenantId": TENANT}
+
+
+RESOURCES = {
+    "pulumi:providers:azure-native": _provider,
+    "azure-native:resources:ResourceGroup": _resource_group,
+    "azure-native:network:VirtualNetwork": _vnet,
+    "azure-native:network:Subnet": _subnet,
+    "azure-native:containerservice:ManagedCluster": _managed_cluster,
+    "azure-native:containerservice:AgentPool": _agent_pool,
+    "azure-native:containerregistry:Registry": _registry,
+    "azure-native:authorization:RoleAssignment": _role_assignment,
+}
+CALLS = {
+    "azure-native:containerservice:listManagedClusterUserCredentials": _user_credentials,
+    "azure-native:authorization:getClientConfig": _client_config,
+}
