@@ -48,6 +48,16 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setitem(sys.modules, name, module)
 
 
+def _run(coroutine):
+    """Run a coroutine on a private loop: asyncio.run would unset the thread's loop, which the
+    Pulumi engine of later tests in this process relies on."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 def _settings() -> dict:
     config = load_file(ROOT / "stacks" / "staging.yaml").config
     return json.loads(json.dumps(conda_store.server_settings(config, hub_internal_url="http://hub.dev:8081")))
@@ -77,7 +87,7 @@ def test_config_sets_paths_auth_and_fixed_secret(stand_in, tmp_path, monkeypatch
     assert auth.access_token_url == "http://hub.dev:8081/hub/api/oauth2/token"
     assert auth.oauth_callback_url == "https://staging.jupyter.example-lab.org/conda-store/oauth_callback/"
     assert [a.name for a in c.CondaStore.build_artifacts] == ["LOCKFILE", "YAML"]
-    token = asyncio.run(c.CondaStoreServer.authentication_class().authenticate(request=None))
+    token = _run(c.CondaStoreServer.authentication_class().authenticate(request=None))
     assert token.primary_namespace == "lin-wei"
     assert token.role_bindings == {"shared/*": ["viewer"], "lin-wei/*": ["admin"], "users/*": ["developer"], "climate/*": ["developer"]}
 

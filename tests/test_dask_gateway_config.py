@@ -24,6 +24,16 @@ from tests.conftest import ROOT
 GIB = 2**30
 
 
+def _run(coroutine):
+    """Run a coroutine on a private loop: asyncio.run would unset the thread's loop, which the
+    Pulumi engine of later tests in this process relies on."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 def _settings(config, gpu: bool = False):
     return values.gateway_settings(
         config, worker_selector={"eks.amazonaws.com/nodegroup": "worker"},
@@ -52,7 +62,7 @@ def _staging():
 
 def _resolve(backend: Backend, request: dict) -> KubeClusterConfig:
     user = User("lin-wei", groups=["users", "climate"])
-    _, config = asyncio.run(backend.process_cluster_options(user, request))
+    _, config = _run(backend.process_cluster_options(user, request))
     return config
 
 
@@ -80,7 +90,7 @@ def test_medium_worker_exact_figures(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_environments_reach_the_cluster_options(monkeypatch: pytest.MonkeyPatch) -> None:
     config = _staging()
     backend = _backend(_settings(config), monkeypatch)
-    options = asyncio.run(backend.get_cluster_options(User("lin-wei")))
+    options = _run(backend.get_cluster_options(User("lin-wei")))
     spec = {field.field: field for field in options.fields}
     env_names = [env.name for env in config.environments.values()]
     assert list(spec["conda_environment"].options) == env_names
