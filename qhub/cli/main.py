@@ -15,7 +15,7 @@ import sys
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 # Each module has `register(subparsers)`, which adds its parser and sets `run(args) -> int`.
-COMMANDS = ("init", "validate", "plan", "schema")
+COMMANDS = ("init", "validate", "plan", "schema", "diff")
 
 
 def build_parser() -> argparse.ArgumentParser:
