@@ -114,7 +114,7 @@ def _stack_ci(project_dir: Path, stack: str) -> StackCi:
         raw = read_document(stack_config_file(stack, project_dir)).get("ci_cd")
         ci = CiCd.model_validate({"type": raw} if isinstance(raw, str) else (raw or {}))
     except (ConfigError, ValidationError):
-        ci = CiCd()
+        ci = CiCd.model_validate({})
     return StackCi(stack, ci.type, ci.branch)
 
 
