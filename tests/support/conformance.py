@@ -44,6 +44,12 @@ def args_class(type_token: str) -> type | None:
     else:
         first = module_path.split("/")[0]
         module = importlib.import_module(python_package if first == "index" else f"{python_package}.{first}")
+        # Where a nested input type has the resource's Args name (azure-native's network.SubnetArgs
+        # is a VirtualNetwork's subnet), the SDK names the resource's own `<Name>InitArgs`.
+        resource = getattr(module, name, None)
+        own = getattr(importlib.import_module(resource.__module__), f"{name}InitArgs", None) if resource else None
+        if own is not None:
+            return own
     return getattr(module, f"{name}Args")
 
 
