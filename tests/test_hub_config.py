@@ -93,7 +93,7 @@ def offline_kubeconfig(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def happy() -> tuple[QHubConfig, Config]:
-    config = load_file(FIXTURES / "configs" / "existing.happy.yaml").config
+    config = load_file(FIXTURES / "configs" / "existing.platform.yaml").config
     return config, hub_config(render(config))
 
 

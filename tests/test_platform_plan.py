@@ -1,6 +1,6 @@
 """The platform layer I components in a planned stack: structure, protection, ordering, outputs.
 
-Plans tests/fixtures/configs/existing.happy.yaml (in-cluster NFS, GitHub login, self-signed
+Plans tests/fixtures/configs/existing.platform.yaml (in-cluster NFS, GitHub login, self-signed
 certificate) once through the cached conftest helper, plus one copy with a larger shared drive
 to show growth is an in-place change.
 """
@@ -17,7 +17,7 @@ from qhub import versions
 from qhub.offline.engine import Plan, PlannedResource
 from tests.conftest import COMPAT_CONFIGS, FIXTURES, plan_config
 
-HAPPY = FIXTURES / "configs" / "existing.happy.yaml"
+HAPPY = FIXTURES / "configs" / "existing.platform.yaml"
 NAME = "qhub-existing-dev"
 
 

@@ -17,7 +17,7 @@ from qhub.values.nginx_ingress import nginx_ingress_values
 from tests.conftest import COMPAT_CONFIGS, FIXTURES, ROOT
 from tests.helm_values import helm_merge, schema_errors
 
-CONFIGS = [ROOT / "stacks" / "staging.yaml", ROOT / "stacks" / "prod.yaml", *COMPAT_CONFIGS,
+CONFIGS = [ROOT / "stacks" / "staging.yaml", ROOT / "stacks" / "prod.yaml", *COMPAT_CONFIGS, FIXTURES / "configs" / "existing.platform.yaml",
            *sorted((FIXTURES / "configs").glob("*.happy*.yaml"))]
 SELECTORS = {"general": {"pool": "general"}, "user": {"pool": "user"}, "gpu": {"pool": "gpu"}}
 INTEGRATION = HubIntegration(
@@ -78,7 +78,7 @@ def test_hub_secrets_only_by_reference() -> None:
 
 
 def test_placement_and_culling() -> None:
-    config = load_file(FIXTURES / "configs" / "existing.happy.yaml").config
+    config = load_file(FIXTURES / "configs" / "existing.platform.yaml").config
     values = jupyterhub_values(config, facts(config))
     assert values["hub"]["nodeSelector"] == values["proxy"]["chp"]["nodeSelector"] == SELECTORS["general"]
     assert values["scheduling"]["userScheduler"]["nodeSelector"] == SELECTORS["general"]
