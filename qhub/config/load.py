@@ -20,14 +20,16 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe YAML that refuses a key given twice (PyYAML would keep the last one silently)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, Any] = {}
+        seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            # Scalar keys are compared as written; that is enough to catch a repeated key
+            # without constructing every key twice (10,000 users must load fast).
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} appears twice in this mapping", key_node.start_mark
                 )
-            seen[key] = True
+            seen.add(key)
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 

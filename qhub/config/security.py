@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
@@ -118,6 +119,15 @@ class Security(Model):
             raise rule_error("\n".join(problems), nested=True)
         return self
 
+    @cached_property
+    def _members_by_group(self) -> dict[str, list[str]]:
+        # One pass over the users, so asking for every group's members stays linear.
+        index: dict[str, list[str]] = {name: [] for name in self.groups}
+        for name, user in self.users.items():
+            for group in dict.fromkeys([user.primary_group, *user.secondary_groups]):
+                index.setdefault(group, []).append(name)
+        return index
+
     def members(self, group: str) -> list[str]:
         """Users whose primary or secondary group is `group`."""
-        return [name for name, user in self.users.items() if group == user.primary_group or group in user.secondary_groups]
+        return list(self._members_by_group.get(group, []))

@@ -1,0 +1,61 @@
+"""The offline engine records the graph the way the Pulumi engine would receive it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qhub.offline.engine import SECRET, plain
+from tests.conftest import ROOT, plan_stack
+
+PLAN_KEYS = {"version", "project", "stack", "provider", "resources", "outputs"}
+RESOURCE_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "dependencies", "protect",
+                 "retainOnDelete", "ignoreChanges", "inputs"}
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_plan_json_has_the_documented_format(stack: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "qhub", "plan", "--stack", stack, "--json"],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    plan = json.loads(result.stdout)
+    assert set(plan) == PLAN_KEYS
+    assert (plan["version"], plan["project"], plan["stack"], plan["provider"]) == (1, "qhub", stack, "aws")
+    urns = {r["urn"] for r in plan["resources"]}
+    assert len(urns) == len(plan["resources"]), "URNs are unique"
+    for resource in plan["resources"]:
+        assert set(resource) == RESOURCE_KEYS
+        assert resource["parent"] is None or resource["parent"] in urns or resource["parent"].endswith(f"::qhub-{stack}")
+        assert all(dep in urns for dep in resource["dependencies"])
+    assert plan["outputs"]["kubeconfig"] == SECRET
+
+
+def test_plans_are_deterministic() -> None:
+    first = plan_stack("staging").to_json()
+    from qhub.config.load import stack_config_file, stack_settings
+    from qhub.offline.engine import plan_program
+
+    again = plan_program(stack_config_file("staging", ROOT), "staging", "aws", extra_config=stack_settings("staging", ROOT))
+    assert json.dumps(first, sort_keys=True) == json.dumps(again.to_json(), sort_keys=True)
+
+
+def test_every_custom_resource_names_its_provider(stack_plan) -> None:  # type: ignore[no-untyped-def]
+    for resource in stack_plan.resources:
+        if resource.custom and not resource.type.startswith("pulumi:providers:"):
+            assert resource.provider, f"{resource.name} ({resource.type}) relies on a default provider"
+
+
+def test_component_children_are_named_after_their_parent(stack_plan) -> None:  # type: ignore[no-untyped-def]
+    by_urn = {r.urn: r for r in stack_plan.resources}
+    for resource in stack_plan.resources:
+        parent = by_urn.get(resource.parent or "")
+        if parent is not None and not parent.custom:
+            assert resource.name.startswith(parent.name), f"{resource.name} under {parent.name}"
+
+
+def test_special_values_are_readable() -> None:
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "hunter2"}
+    assert plain({"a": secret, "b": [1.0, 2.5]}) == {"a": SECRET, "b": [1, 2.5]}
