@@ -27,7 +27,7 @@ def test_plan_json_has_the_documented_format(stack: str) -> None:
     urns = {r["urn"] for r in plan["resources"]}
     assert len(urns) == len(plan["resources"]), "URNs are unique"
     for resource in plan["resources"]:
-        assert set(resource) == RESOURCE_KEYS
+        assert set(resource) - {"read"} == RESOURCE_KEYS
         assert resource["parent"] is None or resource["parent"] in urns or resource["parent"].endswith(f"::qhub-{stack}")
         assert all(dep in urns for dep in resource["dependencies"])
     assert plan["outputs"]["kubeconfig"] == SECRET

@@ -150,7 +150,7 @@ def test_platform_objects_valid_for_kubernetes_1_33(plan: Plan) -> None:
     checked = 0
     for resource in plan.resources:
         group = resource.type.split(":")[1].split("/")[0] if resource.type.startswith("kubernetes:") else ""
-        if not resource.custom or group in ("", "helm.sh", "cert-manager.io") or not resource.name.startswith(NAME):
+        if not resource.custom or resource.read or group in ("", "helm.sh", "cert-manager.io") or not resource.name.startswith(NAME):
             continue
         manifest = dict(resource.inputs)
         if manifest.get("stringData") == "[secret]":

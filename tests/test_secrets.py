@@ -8,6 +8,7 @@ a secret from the moment it is read.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -24,23 +25,44 @@ def test_stack_secrets_stay_secret(stack: str) -> None:
     assert json.loads(text)["outputs"]["kubeconfig"] == "[secret]"
 
 
-@pytest.mark.parametrize("path", [p for p in COMPAT_CONFIGS if "client_secret" in p.read_text()], ids=lambda p: p.name)
+def _yaml_client_secret(path) -> str | None:  # type: ignore[no-untyped-def]
+    auth = (yaml.safe_load(path.read_text()).get("security") or {}).get("authentication") or {}
+    return (auth.get("config") or {}).get("client_secret")
+
+
+@pytest.mark.parametrize("path", [p for p in COMPAT_CONFIGS if _yaml_client_secret(p)], ids=lambda p: p.name)
 def test_client_secret_written_in_yaml_stays_secret(path) -> None:  # type: ignore[no-untyped-def]
-    secret = yaml.safe_load(path.read_text())["security"]["authentication"]["config"]["client_secret"]
+    secret = _yaml_client_secret(path)
+    if len(secret) < 8:
+        pytest.skip(f"{path.name}'s client_secret is the placeholder {secret!r}, too short to trace")
     plan = plan_config(path).to_json()
+    # As a whole token: the placeholder CLIENT_SECRET is also part of names like OAUTH_CLIENT_SECRET.
+    pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(secret)}(?![A-Za-z0-9_])")
     for resource in plan["resources"]:
-        assert secret not in json.dumps(resource["inputs"]), f"{resource['name']} carries the client secret"
-    assert secret not in json.dumps(plan["outputs"])
+        assert not pattern.search(json.dumps(resource["inputs"])), f"{resource['name']} carries the client secret"
+    assert not pattern.search(json.dumps(plan["outputs"]))
+
+
+SECRET_KEYS = {"clientsecret", "client_secret", "apitoken", "api_token", "password", "secrettoken",
+               "cookiesecret", "privatekey", "private_key", "hostkey", "host_key", "token"}
+
+
+def _secret_values(node: object, path: str = "") -> list[str]:
+    """Paths in Helm values where a key named like a secret holds a value."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if str(key).lower() in SECRET_KEYS and value not in (None, "", "[secret]", {}):
+                found.append(f"{path}.{key}")
+            found += _secret_values(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found += _secret_values(item, f"{path}[{index}]")
+    return found
 
 
 def test_helm_values_carry_no_secret_material() -> None:
     """Helm values are stored in the release Secret and shown by `helm get values`: keep them clean."""
-    suspicious = ("client_secret", "clientSecret", "apiToken", "api_token", "password", "secretToken", "cookieSecret", "PRIVATE KEY")
     for stack in ("staging", "prod"):
         for release in plan_stack(stack).of_type("kubernetes:helm.sh/v3:Release"):
-            values = json.dumps(release.inputs.get("values", {}))
-            for word in suspicious:
-                for fragment in values.split(word)[1:]:
-                    # a key may be named so only when its value is a reference, never material
-                    assert fragment.lstrip('":= ').startswith(("{", "[secret]", "null", "\"\"", "Secret", "existing")), \
-                        f"{release.name}: value after {word!r}: {fragment[:80]}"
+            assert not _secret_values(release.inputs.get("values", {})), release.name

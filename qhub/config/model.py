@@ -70,6 +70,10 @@ class Certificate(Model):
             raise rule_error("secret_name is required when type is existing; name the kubernetes.io/tls Secret to serve")
 
 
+# QHub 0.x hub images (e.g. in qhub-ops files) ran JupyterHub 1.x for z2jh 0.9.
+LEGACY_HUB_IMAGE = "quansight/qhub-jupyterhub"
+
+
 class DefaultImages(Model):
     """Images used unless a profile names its own."""
 
@@ -77,6 +81,16 @@ class DefaultImages(Model):
     jupyterlab: str = Field(versions.JUPYTERLAB_IMAGE, description="User server image.")
     dask_worker: str = Field(versions.DASK_WORKER_IMAGE, description="Dask scheduler and worker image.")
     conda_store: str = Field(versions.CONDA_STORE_IMAGE, description="conda-store server and worker image.")
+
+    @property
+    def legacy_hub_image(self) -> bool:
+        """The hub image is one of QHub 0.x's, built for z2jh 0.9: it cannot run under the pinned chart."""
+        return self.jupyterhub.startswith(LEGACY_HUB_IMAGE)
+
+    @property
+    def hub(self) -> str:
+        """The hub image to run: the configured one, or the chart's own instead of a QHub 0.x image."""
+        return versions.JUPYTERHUB_IMAGE if self.legacy_hub_image else self.jupyterhub
 
 
 def _quantity(value: str) -> str:

@@ -36,11 +36,11 @@ def collect_warnings(config: QHubConfig) -> list[Issue]:
         warnings.append(Issue("security.users", "no users are listed, so nobody can log in", "warning"))
     if config.certificate.type.startswith("lets-encrypt") and not config.certificate.acme_email:
         warnings.append(Issue("certificate.acme_email", "not set; Let's Encrypt will not be able to warn you before the certificate expires", "warning"))
-    if config.default_images.jupyterhub.startswith("quansight/qhub-jupyterhub"):
+    if config.default_images.legacy_hub_image:
         warnings.append(Issue(
             "default_images.jupyterhub",
             f"{config.default_images.jupyterhub} was built for QHub's z2jh 0.9 and does not run on z2jh "
-            f"{versions.JUPYTERHUB_CHART.version}; the chart's hub image {versions.JUPYTERHUB_IMAGE} is used instead",
+            f"{versions.JUPYTERHUB_CHART.version}; the chart's hub image {config.default_images.hub} is used instead",
             "warning",
         ))
     return warnings

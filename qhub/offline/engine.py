@@ -49,14 +49,19 @@ class PlannedResource:
     ignore_changes: list[str]
     inputs: dict[str, Any]
     aliases: list[str] = field(default_factory=list)
+    read: bool = False
+    """An existing object the program reads (`Resource.get`), not one it manages."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "urn": self.urn, "type": self.type, "name": self.name, "custom": self.custom,
             "parent": self.parent, "provider": self.provider, "dependencies": self.dependencies,
             "protect": self.protect, "retainOnDelete": self.retain_on_delete,
             "ignoreChanges": self.ignore_changes, "inputs": self.inputs,
         }
+        if self.read:  # the one key beyond DESIGN.md's format, present only on reads
+            document["read"] = True
+        return document
 
 
 @dataclass
@@ -76,7 +81,7 @@ class Plan:
         }
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
-        """Resources of one type token, in registration order."""
+        """Resources of one type token, in URN order."""
         return [r for r in self.resources if r.type == type_token]
 
     def named(self, name: str) -> PlannedResource:
@@ -132,13 +137,23 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 custom=bool(request.custom),
                 parent=request.parent or None,
                 provider=request.provider or None,
-                dependencies=list(request.dependencies),
+                dependencies=sorted(request.dependencies),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 inputs=plain(json_format.MessageToDict(request.object)),
                 aliases=[a.urn for a in request.aliases if a.urn] if hasattr(request, "aliases") else [],
             ))
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().ReadResource(request)
+        self.recorded.append(PlannedResource(
+            urn=response.urn, type=request.type, name=request.name, custom=True,
+            parent=request.parent or None, provider=request.provider or None,
+            dependencies=sorted(request.dependencies), protect=False, retain_on_delete=False,
+            ignore_changes=[], inputs={"id": plain(request.id) if request.id else UNKNOWN}, read=True,
+        ))
         return response
 
 
@@ -166,7 +181,8 @@ def _run(program: Path, stack: str, config: dict[str, str], secret_keys: list[st
     _sync_await(run_pulumi_func(run_program))
     root = pulumi.runtime.settings.get_root_resource()
     outputs = {key: _sync_await(_resolve(value)) for key, value in (root.outputs if root else {}).items()}
-    return Plan("qhub", stack, provider, monitor.recorded, outputs)
+    # Registration order depends on how asyncio interleaves the program; URN order does not.
+    return Plan("qhub", stack, provider, sorted(monitor.recorded, key=lambda r: r.urn), outputs)
 
 
 def plan_program(

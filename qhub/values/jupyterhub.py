@@ -226,7 +226,7 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
     hub = config.jupyterhub
     values: dict[str, Any] = {
         "hub": {
-            "image": _image(config.default_images.jupyterhub),
+            "image": _image(config.default_images.hub),
             "nodeSelector": general,
             "extraEnv": hub_env(config, facts, integrations),
             # The hub-side module is a file from a ConfigMap, not code in values; its checksum

@@ -59,6 +59,7 @@ class Shape:
 
     kind: str  # "object", "list", "map", "scalar", "any"
     inner: Any = None
+    scalar_ok: bool = False  # a union that also takes a plain value (an IAM policy as JSON text)
 
 
 def _resolve(annotation: Any, module: ModuleType) -> Any:
@@ -81,10 +82,11 @@ def shape_of(annotation: Any, module: ModuleType) -> Shape:
     args = typing.get_args(annotation)
     if origin is typing.Union:
         shapes = [shape_of(a, module) for a in args]
+        scalar_ok = any(s.kind == "scalar" for s in shapes)
         for kind in ("object", "list", "map"):
             found = [s for s in shapes if s.kind == kind]
             if found:
-                return found[0]
+                return Shape(found[0].kind, found[0].inner, scalar_ok)
         return Shape("scalar")
     if origin in (Awaitable, typing.Awaitable) or (origin is not None and getattr(origin, "__name__", "") == "Awaitable"):
         return shape_of(args[0], module) if args else Shape("any")
@@ -120,6 +122,8 @@ def _required(cls: type) -> list[str]:
 def problems(value: Any, shape: Shape, path: str) -> list[str]:
     """Where `value` does not fit `shape`."""
     if value in PLACEHOLDERS or value is None or shape.kind in ("any", "scalar"):
+        return []
+    if shape.scalar_ok and isinstance(value, (str, int, float, bool)):
         return []
     if shape.kind == "list":
         if not isinstance(value, list):
