@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.typecheck
+
 ROOT = Path(__file__).resolve().parents[1]
 BASEDPYRIGHT = Path(sys.executable).with_name("basedpyright")
 PROBE = (
