@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,18 @@ from qhub.config.load import stack_config_file, stack_settings
 from qhub.offline.engine import Plan, plan_program
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+
+def _shared_dir() -> Path:
+    """The project's shared folder (compat configs, chart schemas): beside the checkout as on the
+    development machines, or where QHUB_SHARED_DIR points."""
+    candidates = [os.environ.get("QHUB_SHARED_DIR"), ROOT.parent / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "compat-configs").is_dir():
+            return Path(candidate)
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared_dir()
 FIXTURES = Path(__file__).parent / "fixtures"
 STACKS = ("staging", "prod")
 COMPAT_CONFIGS = sorted((SHARED / "compat-configs" / "qhub-ops").glob("*.yaml")) if SHARED.exists() else []

@@ -11,7 +11,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-CHART_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "chart-schemas"
+from tests.conftest import SHARED
+
+CHART_SCHEMAS = SHARED / "chart-schemas"
 
 
 def helm_merge(defaults: Any, override: Any) -> Any:
