@@ -8,6 +8,7 @@ and what the tests check; no Pulumi CLI, plugin or cloud is involved.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import runpy
 from dataclasses import dataclass, field
@@ -170,10 +171,22 @@ async def _resolve(value: Any) -> Any:
     return resolved
 
 
+def _ensure_event_loop() -> None:
+    """Pulumi's runtime drives its own coroutines on the thread's event loop; another library's
+    asyncio.run() may have closed or unset it, so give the thread a usable one."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def _run(program: Path, stack: str, config: dict[str, str], secret_keys: list[str], provider: str) -> Plan:
+    _ensure_event_loop()
     monitor = RecordingMonitor(CloudMocks())
     pulumi.runtime.set_all_config(config, secret_keys)
-    pulumi.runtime.set_mocks(CloudMocks(), project="qhub", stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(CloudMocks(), project="qhub", stack=stack, preview=True, monitor=monitor)
 
     async def run_program() -> None:
         runpy.run_path(str(program), run_name="__main__")

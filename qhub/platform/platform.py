@@ -115,10 +115,13 @@ class Platform(pulumi.ComponentResource):
         if isinstance(auth, (GitHubAuth, Auth0Auth)):
             client_secret = secrets.oauth_client_secret
             if client_secret is None:
-                # Plans (and PR previews without the stack's secrets) go on; the hub Secret then
-                # lacks the key and the hub does not start until the secret is set.
-                pulumi.log.warn(f"{auth.type} login needs the OAuth client secret: "
-                                "pulumi config set --secret qhub:oauthClientSecret <secret>", self)
+                message = (f"{auth.type} login needs the OAuth client secret: "
+                           "pulumi config set --secret qhub:oauthClientSecret <secret>")
+                if not pulumi.runtime.is_dry_run():
+                    # An update would deploy a hub nobody can log in to.
+                    raise pulumi.RunError(message)
+                # Previews (offline plans, PR previews without the stack's secrets) go on.
+                pulumi.log.warn(message, self)
             login: dict[str, Any] = {"oauth_client_id": auth.config.client_id, "oauth_client_secret": client_secret}
             if isinstance(auth, Auth0Auth):
                 assert auth.config.auth0_subdomain is not None  # required with a client_id by the config model
