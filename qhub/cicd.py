@@ -15,11 +15,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from qhub.config.base import ConfigError, Issue
+
+if TYPE_CHECKING:
+    from qhub.config.model import CiCd
 
 PULL_REQUEST_WORKFLOW = ".github/workflows/pull-request.yml"
 DEPLOY_WORKFLOW = ".github/workflows/deploy.yml"
@@ -435,8 +439,8 @@ class _Dumper(yaml.SafeDumper):
         return True  # a reader of the workflow sees every job whole, no &anchors
 
 
-class _Loader(yaml.SafeLoader):
-    """Reads `on:` as the text "on", as GitHub does."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Reads `on:` as the text "on", as GitHub does (with libyaml's parser when present: fast)."""
 
 
 for _cls in (_Dumper, _Loader):
@@ -548,16 +552,21 @@ def read_workflows(project_dir: Path) -> WorkflowUse:
     return WorkflowUse(previewed, deployed, branches, [p.relative_to(project_dir).as_posix() for p in files])
 
 
-def check_workflows(project_dir: Path, stacks: list[str]) -> list[Issue]:
+def check_workflows(project_dir: Path, stacks: list[str], ci_settings: Mapping[str, CiCd] | None = None) -> list[Issue]:
     """Warnings where the GitHub workflows and the stack files disagree.
 
     A github-actions stack that no workflow previews or deploys; a workflow naming a stack that
     does not exist; workflows deploying stacks whose ci_cd is none; a deploy workflow triggered
-    by a branch other than the stack's ci_cd.branch.
+    by a branch other than the stack's ci_cd.branch. `ci_settings` gives the stacks' ci_cd when
+    the caller has already loaded them (validate does), so no file is read twice.
     """
     use = read_workflows(project_dir)
     known = set(project_stacks(project_dir)) | set(stacks)
-    settings = {name: _stack_ci(project_dir, name) for name in stacks}
+    given = ci_settings or {}
+    settings = {
+        name: StackCi(name, given[name].type, given[name].branch) if name in given else _stack_ci(project_dir, name)
+        for name in stacks
+    }
     issues: list[Issue] = []
 
     def warn(path: str, message: str) -> None:

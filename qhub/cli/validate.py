@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         output.error(f"no stacks in {args.project_dir.resolve()} (no Pulumi.<stack>.yaml); use --config FILE")
         return 2
     failed = False
+    ci_settings = {}
     for target in targets:
         try:
             loaded = load_file(target.path)
@@ -38,17 +39,18 @@ def run(args: argparse.Namespace) -> int:
             failed = True
             continue
         output.issues(loaded.source, loaded.warnings)
+        ci_settings[target.stack] = loaded.config.ci_cd
         failed = failed or (args.strict and bool(loaded.warnings))
         output.success(f"{target.path} is valid (stack {target.stack}, provider {loaded.config.provider.value})")
     if args.config is None:
-        workflow_issues = _workflow_issues(args, [t.stack for t in targets])
+        workflow_issues = _workflow_issues(args, [t.stack for t in targets], ci_settings)
         output.issues("ci", workflow_issues)
         failed = failed or (args.strict and bool(workflow_issues))
     return 1 if failed else 0
 
 
-def _workflow_issues(args: argparse.Namespace, stacks: list[str]) -> list:  # list[Issue]
+def _workflow_issues(args: argparse.Namespace, stacks: list[str], ci_settings: dict) -> list:  # list[Issue]
     """Warnings where the GitHub workflows and the stack files disagree."""
     from qhub.cicd import check_workflows
 
-    return check_workflows(args.project_dir, stacks)
+    return check_workflows(args.project_dir, stacks, ci_settings)
