@@ -42,6 +42,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     over = False
+    print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3] if Path('/proc/loadavg').exists() else 'n/a'}")
     for label, arguments in COMMANDS.items():
         seconds = median_seconds(arguments, args.runs)
         verdict = "ok" if seconds <= BOUND_SECONDS else "OVER"
