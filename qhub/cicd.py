@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from qhub.config.base import ConfigError, Issue
+from qhub.config.errors import ConfigError, Issue
 
 if TYPE_CHECKING:
     from qhub.config.model import CiCd

@@ -59,3 +59,9 @@ def all_plans() -> dict[str, Callable[[], Plan]]:
     happy = sorted((FIXTURES / "configs").glob("*.happy*.yaml"))
     plans.update({f"fixture-{p.stem}": functools.partial(plan_config, p) for p in happy})
     return plans
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_verdict_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`qhub validate` caches verdicts; the tests keep theirs away from the user's cache."""
+    os.environ["QHUB_CACHE_DIR"] = str(tmp_path_factory.mktemp("verdicts"))

@@ -110,3 +110,33 @@ def test_schema_is_json_schema() -> None:
     document = json.loads(result.stdout)
     assert document["$schema"].startswith("https://json-schema.org/")
     assert "shared_filesystem" in json.dumps(document)
+
+
+def test_validate_caches_verdicts_without_loading_the_model(tmp_path: Path) -> None:
+    """An unchanged file is answered from the cache, with the same output and no pydantic."""
+    config = tmp_path / "lab.yaml"
+    # A comment makes the bytes new: verdicts are keyed by content, and the fixture itself may
+    # have been validated earlier in the run.
+    config.write_text((FIXTURES / "aws.warning.old-kubernetes.yaml").read_text() + f"# {tmp_path}\n")
+    env_code = (
+        "import sys; from qhub.cli.main import main\n"
+        "code = main(['validate', '--config', sys.argv[1]])\n"
+        "print('pydantic' in sys.modules, code)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", env_code, str(config)], cwd=ROOT, capture_output=True, text=True, check=True)
+    second = subprocess.run([sys.executable, "-c", env_code, str(config)], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert first.stdout.splitlines()[-1] == "True 0"
+    assert second.stdout.splitlines()[-1] == "False 0"
+    assert first.stderr == second.stderr and "1.14 is not in standard support" in second.stderr
+    # An edit is a new verdict.
+    config.write_text(config.read_text().replace("max_nodes: 5", "max_nodes: -5"))
+    third = subprocess.run([sys.executable, "-m", "qhub", "validate", "--config", str(config)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert third.returncode == 1 and "max_nodes" in third.stderr
+
+
+def test_validate_without_cache_gives_the_same_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(FIXTURES / "aws.error.many-at-once.yaml")
+    assert main(["validate", "--config", path]) == 1
+    cached = capsys.readouterr().err
+    assert main(["validate", "--no-cache", "--config", path]) == 1
+    assert capsys.readouterr().err == cached

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the CLI imports the config model only when a command needs it
-    from qhub.config.base import Issue
+    from qhub.config.errors import Issue
 
 
 def _colour(code: str, text: str, stream: object) -> str:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     output.issues(loaded.source, loaded.warnings)
 
-    from qhub.config.load import stack_settings
+    from qhub.config.files import stack_settings
     from qhub.offline.engine import plan_program
 
     settings = stack_settings(target.stack, target.project_dir) if args.config is None else {}

@@ -31,7 +31,7 @@ def all_stacks(project_dir: Path) -> list[str]:
 
 def resolve(args: argparse.Namespace, *, all_when_none: bool) -> list[Target]:
     """The targets the arguments name; raises ConfigError for a stack that does not exist."""
-    from qhub.config import stack_config_file
+    from qhub.config.files import stack_config_file
 
     project_dir: Path = args.project_dir
     if args.config is not None:

@@ -7,12 +7,15 @@ offline.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
+
+from qhub.config.errors import ConfigError, Issue
+
+__all__ = ["ConfigError", "Issue", "Model", "parse_dask_memory", "parse_quantity", "rule_error"]
 
 
 class Model(BaseModel):
@@ -21,28 +24,6 @@ class Model(BaseModel):
     # defer_build: sections are compiled once, inside QHubConfig's validator, not each on its own;
     # that halves the start-up time of `qhub validate`.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One finding about a config file: where, what is wrong, and what is allowed."""
-
-    path: str
-    message: str
-    severity: str = "error"  # "error" or "warning"
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class ConfigError(Exception):
-    """A config file is invalid; carries every error found, not just the first."""
-
-    def __init__(self, source: str, issues: list[Issue]) -> None:
-        self.source = source
-        self.issues = issues
-        lines = "\n".join(f"  {issue}" for issue in issues)
-        super().__init__(f"{source} is invalid:\n{lines}")
 
 
 def rule_error(message: str, nested: bool = False, **context: Any) -> PydanticCustomError:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from qhub.config.base import Issue
+from qhub.config.errors import Issue
 
 AUTH_TAGS = ("GitHub", "Auth0", "password")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qhub import versions
-from qhub.config.base import Issue
+from qhub.config.errors import Issue
 from qhub.config.model import PROVIDER_BLOCKS, QHubConfig
 from qhub.config.providers.common import CloudBlock
 from qhub.config.security import Auth0Auth, GitHubAuth
