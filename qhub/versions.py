@@ -49,7 +49,8 @@ JUPYTERHUB_IMAGE = "quay.io/jupyterhub/k8s-hub:4.4.0"
 JUPYTERLAB_IMAGE = "quay.io/jupyter/scipy-notebook:2025-11-17"
 DASK_WORKER_IMAGE = "ghcr.io/dask/dask-gateway:2026.3.0"
 CONDA_STORE_IMAGE = "quay.io/quansight/conda-store-server:2025.2.2"
-NFS_SERVER_IMAGE = "registry.k8s.io/volume-nfs:0.8"
+# NFSv4 server for clouds without managed NFS (see qhub/platform/nfs_server.py for why not volume-nfs).
+NFS_SERVER_IMAGE = "docker.io/openebs/nfs-server-alpine:0.11.0"
 BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
 
 # dask-gateway's own server image, at the chart's version (the published chart sets the same tag).

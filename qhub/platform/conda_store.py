@@ -34,6 +34,7 @@ import pulumi_random as random
 from qhub import versions
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
+from qhub.platform.nfs_server import nfs_server_container, nfs_service_ports
 from qhub.values import conda_store as values
 from qhub.values import conda_store_config
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
@@ -43,7 +44,6 @@ AUTH_SECRET = SecretKeyRef(SECRET_NAME, "auth-secret")
 HUB_TOKEN = SecretKeyRef(SECRET_NAME, "hub-api-token")
 STORAGE_CLAIM = "conda-store-storage"
 _CONFIG_SOURCE = Path(conda_store_config.__file__).read_text()
-_NFS_PORTS = {"nfs": 2049, "mountd": 20048, "rpcbind": 111}
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,7 @@ class CondaStore(pulumi.ComponentResource):
         )
         nfs_service = k8s.core.v1.Service(
             f"{name}-nfs-service", metadata=meta("conda-store-nfs"),
-            spec=k8s.core.v1.ServiceSpecArgs(selector=server_selector, ports=[
-                k8s.core.v1.ServicePortArgs(name=port_name, port=port) for port_name, port in _NFS_PORTS.items()]),
+            spec=k8s.core.v1.ServiceSpecArgs(selector=server_selector, ports=nfs_service_ports()),
             opts=k8s_opts,
         )
 
@@ -234,13 +233,7 @@ class CondaStore(pulumi.ComponentResource):
                                    k8s.core.v1.VolumeMountArgs(name="environments", mount_path=values.ENVIRONMENTS_PATH, read_only=True)],
                     resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "500m", "memory": "2Gi"}),
                 ),
-                k8s.core.v1.ContainerArgs(
-                    name="nfs", image=versions.NFS_SERVER_IMAGE,
-                    # The NFS kernel server needs privileges; it exports only the store directory.
-                    security_context=k8s.core.v1.SecurityContextArgs(privileged=True),
-                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="storage", mount_path="/exports", sub_path="store")],
-                    ports=[k8s.core.v1.ContainerPortArgs(name=port_name, container_port=port) for port_name, port in _NFS_PORTS.items()],
-                ),
+                nfs_server_container("storage", sub_path="store"),
             ],
             volumes=[
                 k8s.core.v1.VolumeArgs(name="storage", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=STORAGE_CLAIM)),

@@ -20,15 +20,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from qhub.cluster import ClusterOutputs
-from qhub.versions import NFS_SERVER_IMAGE
+from qhub.platform.nfs_server import nfs_server_container, nfs_service_ports
 
 # The claim user pods mount; other components (conda-store, ssh) refer to it by this name.
 SHARED_CLAIM = "qhub-shared"
 # What the NFS claim asks for; the real size is the disk's (in-cluster) or unlimited (EFS).
 NOMINAL_NFS_SIZE = "1Gi"
-NFS_PORTS = {"nfs": 2049, "mountd": 20048, "rpcbind": 111}
-
-
 class SharedStorage(pulumi.ComponentResource):
     """The shared drive of the platform, on managed NFS or an in-cluster NFS server."""
 
@@ -78,16 +75,7 @@ class SharedStorage(pulumi.ComponentResource):
                         metadata=k8s.meta.v1.ObjectMetaArgs(labels=server_labels),
                         spec=k8s.core.v1.PodSpecArgs(
                             node_selector=cluster.selector("general"),
-                            containers=[k8s.core.v1.ContainerArgs(
-                                name="nfs-server",
-                                image=NFS_SERVER_IMAGE,
-                                ports=[k8s.core.v1.ContainerPortArgs(name=port, container_port=number)
-                                       for port, number in NFS_PORTS.items()],
-                                # The kernel NFS server needs privileges; this pod serves nothing else.
-                                security_context=k8s.core.v1.SecurityContextArgs(privileged=True),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "100m", "memory": "256Mi"}),
-                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/exports")],
-                            )],
+                            containers=[nfs_server_container("data")],
                             volumes=[k8s.core.v1.VolumeArgs(
                                 name="data",
                                 persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name="qhub-nfs-server-data"),
@@ -103,8 +91,7 @@ class SharedStorage(pulumi.ComponentResource):
                 spec=k8s.core.v1.ServiceSpecArgs(
                     type="ClusterIP",
                     selector={"app.kubernetes.io/name": "qhub-nfs-server"},
-                    ports=[k8s.core.v1.ServicePortArgs(name=port, port=number, target_port=number)
-                           for port, number in NFS_PORTS.items()],
+                    ports=nfs_service_ports(),
                 ),
                 opts=k8s_opts,
             )
