@@ -1,4 +1,4 @@
-"""One helper: a helm.v3.Release of a chart pinned in qhub/versions.py."""
+"""One helper: a helm.v3.Release of a chart pinned in qhub/versions.py, for clouds and platform alike."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from qhub.versions import Chart
 
 def release(resource_name: str, chart: Chart, release_name: str, namespace: pulumi.Input[str],
             values: pulumi.Input[dict[str, Any]], opts: pulumi.ResourceOptions, *,
-            skip_crds: bool = False, timeout: int = 600) -> k8s.helm.v3.Release:
+            skip_crds: bool = False, create_namespace: bool = False, timeout: int = 600) -> k8s.helm.v3.Release:
     """A Helm release with a fixed name (no random suffix: other objects refer to its Services)."""
     return k8s.helm.v3.Release(
         resource_name,
@@ -23,6 +23,7 @@ def release(resource_name: str, chart: Chart, release_name: str, namespace: pulu
         namespace=namespace,
         values=values,
         skip_crds=skip_crds,
+        create_namespace=create_namespace,
         # A failed upgrade rolls back instead of leaving a half-applied release.
         atomic=True,
         cleanup_on_fail=True,

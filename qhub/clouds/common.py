@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY
+from qhub.helm import release
 from qhub.versions import NVIDIA_DEVICE_PLUGIN_CHART
 
 # The label the NVIDIA device plugin chart's default node affinity selects GPU nodes by.
@@ -48,16 +49,11 @@ def make_k8s_provider(name: str, kubeconfig: pulumi.Input[str], parent: pulumi.R
 def nvidia_device_plugin(name: str, k8s_provider: k8s.Provider, parent: pulumi.Resource,
                          after: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:
     """The upstream NVIDIA device plugin, pinned, on nodes labelled nvidia.com/gpu.present=true."""
-    return k8s.helm.v3.Release(
-        name,
-        name="nvidia-device-plugin",
-        chart=NVIDIA_DEVICE_PLUGIN_CHART.name,
-        version=NVIDIA_DEVICE_PLUGIN_CHART.version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=NVIDIA_DEVICE_PLUGIN_CHART.repo),
-        namespace=DEVICE_PLUGIN_NAMESPACE,
-        create_namespace=True,
+    return release(
+        name, NVIDIA_DEVICE_PLUGIN_CHART, "nvidia-device-plugin", DEVICE_PLUGIN_NAMESPACE,
         # The chart's default affinity already requires the GPU label the groups carry; it must
         # also tolerate their taint.
-        values={"tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT}]},
-        opts=pulumi.ResourceOptions(parent=parent, provider=k8s_provider, depends_on=list(after)),
+        {"tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT}]},
+        pulumi.ResourceOptions(parent=parent, provider=k8s_provider, depends_on=list(after)),
+        create_namespace=True,
     )

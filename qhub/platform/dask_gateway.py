@@ -18,6 +18,7 @@ import pulumi_random as random
 from qhub import versions
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
+from qhub.helm import release
 from qhub.values import dask_gateway as values
 from qhub.values.conda_store import CondaMount
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
@@ -70,20 +71,13 @@ class DaskGateway(pulumi.ComponentResource):
             gpu_selector=cluster.selector(gpu_groups[0]) if gpu_groups else None,
             conda=args.conda,
         )
-        chart = versions.DASK_GATEWAY_CHART
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name=values.RELEASE_NAME,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            namespace=args.namespace,
-            values=values.dask_gateway_values(
+        self.release = release(
+            f"{name}-release", versions.DASK_GATEWAY_CHART, values.RELEASE_NAME, args.namespace,
+            values.dask_gateway_values(
                 config, settings=settings, general_selector=cluster.selector("general"),
                 token=TOKEN, hub_api_url=args.hub_api_url,
             ),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
-                depends_on=[self.token_secret, *args.depends_on])),
+            pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.token_secret, *args.depends_on])),
         )
 
         self.address = values.public_address(config)

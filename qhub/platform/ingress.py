@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from qhub.cluster import ClusterOutputs
-from qhub.platform.helm import release
+from qhub.helm import release
 from qhub.values.nginx_ingress import CONTROLLER_SERVICE, nginx_ingress_values
 from qhub.versions import NGINX_INGRESS_CHART
 

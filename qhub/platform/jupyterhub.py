@@ -2,7 +2,8 @@
 
 Creates: the `qhub-hub-secrets` Secret (OAuth client secret, or the shared user and admin
 passwords) from Pulumi secrets, the `qhub-hub-config` ConfigMap with QHub's hub-side module
-(qhub/values/hub_config/qhub_hub.py, verbatim), and the `jupyterhub` Helm release whose values
+(qhub/values/hub_config/qhub_hub.py, verbatim) and its data (users, groups, profiles, services:
+compressed JSON in binaryData), and the `jupyterhub` Helm release whose values
 (qhub.values.jupyterhub) reach that Secret only by secretKeyRef. Hub, proxy and user scheduler
 run on the general group, user servers on the user group; the hub is served at
 https://<domain>/ through the NGINX ingress.
@@ -10,6 +11,7 @@ https://<domain>/ through the NGINX ingress.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 
 import pulumi
@@ -17,10 +19,9 @@ import pulumi_kubernetes as k8s
 
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
-from qhub.platform.helm import release
+from qhub.helm import release
 from qhub.values.hub_integration import HubIntegration
-from qhub.values.hub_config import source as hub_source
-from qhub.values.jupyterhub import HUB_CONFIG_KEY, HUB_CONFIG_MAP, HubFacts, HubSecrets, jupyterhub_values
+from qhub.values.jupyterhub import HUB_CONFIG_KEY, HUB_CONFIG_MAP, HUB_DATA_KEY, HubFacts, HubSecrets, hub_files, jupyterhub_values
 from qhub.versions import BUSYBOX_IMAGE, JUPYTERHUB_CHART
 
 HUB_SECRET = "qhub-hub-secrets"
@@ -65,13 +66,6 @@ class JupyterHub(pulumi.ComponentResource):
             string_data={key: pulumi.Output.secret(value) for key, value in string_data.items()},
             opts=k8s_opts,
         )
-        self.config_map = k8s.core.v1.ConfigMap(
-            f"{name}-config",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=HUB_CONFIG_MAP, namespace=namespace,
-                                                labels={"app.kubernetes.io/part-of": "qhub"}),
-            data={HUB_CONFIG_KEY: hub_source()},
-            opts=k8s_opts,
-        )
         facts = HubFacts(
             general_selector=cluster.selector("general"),
             user_selector=cluster.selector("user"),
@@ -85,7 +79,17 @@ class JupyterHub(pulumi.ComponentResource):
             auth0_domain=auth0_domain,
             init_image=BUSYBOX_IMAGE,
         )
-        self.values = jupyterhub_values(config, facts, integrations)
+        files = hub_files(config, facts, integrations)
+        self.config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=HUB_CONFIG_MAP, namespace=namespace,
+                                                labels={"app.kubernetes.io/part-of": "qhub"}),
+            data={HUB_CONFIG_KEY: files.module},
+            # One string however many users: Pulumi serializes and diffs it as one value.
+            binary_data={HUB_DATA_KEY: base64.b64encode(files.data).decode("ascii")},
+            opts=k8s_opts,
+        )
+        self.values = jupyterhub_values(config, facts, integrations, files)
         self.release = release(
             f"{name}-release", JUPYTERHUB_CHART, "jupyterhub", namespace, self.values,
             pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.secret, self.config_map, *depends_on])),

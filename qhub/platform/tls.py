@@ -27,7 +27,7 @@ import pulumi_kubernetes as k8s
 
 from qhub.cluster import ClusterOutputs
 from qhub.config.model import Certificate
-from qhub.platform.helm import release
+from qhub.helm import release
 from qhub.values.cert_manager import LETS_ENCRYPT_SERVERS, acme_issuer_spec, cert_manager_values, self_signed_issuer_spec
 from qhub.versions import CERT_MANAGER_CHART
 

@@ -16,14 +16,13 @@ import pulumi_kubernetes as k8s
 
 from qhub.clouds.aws.iam import irsa_trust_policy, role_with_policies
 from qhub.clouds.aws.provider import AccountFacts
-from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY
-from qhub.versions import EKS_ADDON_VERSIONS, EKS_ADDONS, NVIDIA_DEVICE_PLUGIN_CHART
+from qhub.clouds.common import nvidia_device_plugin
+from qhub.versions import EKS_ADDON_VERSIONS, EKS_ADDONS
 
 # The service account the EBS CSI controller runs as (fixed by the add-on).
 EBS_CSI_NAMESPACE = "kube-system"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 STORAGE_CLASS = "gp3"
-NVIDIA_NAMESPACE = "nvidia-device-plugin"
 
 
 def addon_version(
@@ -46,14 +45,6 @@ def addon_configuration(addon: str, general: Mapping[str, str]) -> str | None:
     if addon == "aws-ebs-csi-driver":
         return json.dumps({"controller": {"nodeSelector": dict(general)}})
     return None
-
-
-def device_plugin_values() -> dict[str, object]:
-    """Helm values of the NVIDIA device plugin: only on GPU nodes, tolerating their taint."""
-    # The chart's default affinity already requires nvidia.com/gpu.present=true, which GPU groups carry.
-    return {
-        "tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT}],
-    }
 
 
 class Addons(pulumi.ComponentResource):
@@ -112,17 +103,7 @@ class Addons(pulumi.ComponentResource):
         )
         self.device_plugin = None
         if has_gpus:
-            self.device_plugin = k8s.helm.v3.Release(
-                f"{name}-nvidia-device-plugin",
-                name="nvidia-device-plugin",
-                chart=NVIDIA_DEVICE_PLUGIN_CHART.name,
-                version=NVIDIA_DEVICE_PLUGIN_CHART.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=NVIDIA_DEVICE_PLUGIN_CHART.repo),
-                namespace=NVIDIA_NAMESPACE,
-                create_namespace=True,
-                values=device_plugin_values(),
-                opts=pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=list(after)),
-            )
+            self.device_plugin = nvidia_device_plugin(f"{name}-nvidia-device-plugin", k8s_provider, self, list(after))
         self.register_outputs({
             "addons": {key: value.addon_version for key, value in self.addons.items()},
             "storage_class": STORAGE_CLASS,

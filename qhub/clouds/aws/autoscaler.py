@@ -15,6 +15,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from qhub.clouds.aws.iam import irsa_trust_policy
+from qhub.helm import release
 from qhub.versions import CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_IMAGE, CLUSTER_AUTOSCALER_IMAGE_TAGS
 
 NAMESPACE = "kube-system"
@@ -114,14 +115,9 @@ class Autoscaler(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{name}-policy", role=self.role.id, policy=autoscaler_policy(cluster_name), opts=here,
         )
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name="cluster-autoscaler",
-            chart=CLUSTER_AUTOSCALER_CHART.name,
-            version=CLUSTER_AUTOSCALER_CHART.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CLUSTER_AUTOSCALER_CHART.repo),
-            namespace=NAMESPACE,
-            values=autoscaler_values(cluster_name, region, minor, self.role.arn, general_selector),
-            opts=pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[policy, *after]),
+        self.release = release(
+            f"{name}-release", CLUSTER_AUTOSCALER_CHART, "cluster-autoscaler", NAMESPACE,
+            autoscaler_values(cluster_name, region, minor, self.role.arn, general_selector),
+            pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[policy, *after]),
         )
         self.register_outputs({"role_arn": self.role.arn})
