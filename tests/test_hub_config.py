@@ -5,7 +5,8 @@ z2jh's jupyterhub_config.py first turns the chart values into spawner settings, 
 each file of jupyterhub_config.d with `c` and `get_config` in scope. The tests do the same with
 the values QHub renders: the part of z2jh's own translation QHub relies on (user pod node
 selector, image, extra volumes) is reproduced in `hub_config`, then QHub's module is compiled
-and executed from the file the ConfigMap ships. Authenticators and spawners are then built from
+and executed from the file the ConfigMap ships, reading its data file (also from the
+ConfigMap) at the path the values give the hub. Authenticators and spawners are then built from
 that config, and a spawn runs in the hub's order: pre_spawn_hook, then the profile
 (KubeSpawner.load_user_options), then the pod manifest.
 """
@@ -13,8 +14,10 @@ that config, and a spawn runs in the hub's order: pre_spawn_hook, then the profi
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import os
+import tempfile
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -33,7 +36,10 @@ with warnings.catch_warnings():
 from qhub.config import QHubConfig, load_file
 from qhub.values.hub_config import source
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
-from qhub.values.jupyterhub import HUB_CONFIG_PATH, HubFacts, HubSecrets, jupyterhub_values
+from qhub.values.jupyterhub import (
+    CONFIG_MAP_LIMIT, HUB_CONFIG_PATH, HUB_DATA_ENV, HUB_DATA_PATH, HubFacts, HubFiles, HubSecrets, hub_files,
+    jupyterhub_values,
+)
 from tests.conftest import FIXTURES, ROOT
 
 SELECTORS = {"general": {"pool": "general"}, "user": {"pool": "user"}, "gpu": {"accelerator": "nvidia-a10"}}
@@ -45,19 +51,24 @@ DASK = HubIntegration(
 )
 
 
-def render(config: QHubConfig) -> dict[str, Any]:
-    facts = HubFacts(
-        general_selector=SELECTORS["general"], user_selector=SELECTORS["user"], gpu_selector=SELECTORS["gpu"],
-        shared_claim="qhub-shared", ingress_class="nginx-dev", tls_secret="qhub-tls", cluster_issuer=None,
-        secrets=HubSecrets("qhub-hub-secrets", oauth_client_secret_key="k", password_key="p", admin_password_key="a"),
-        oauth_client_id="client-id",
-    )
+FACTS = HubFacts(
+    general_selector=SELECTORS["general"], user_selector=SELECTORS["user"], gpu_selector=SELECTORS["gpu"],
+    shared_claim="qhub-shared", ingress_class="nginx-dev", tls_secret="qhub-tls", cluster_issuer=None,
+    secrets=HubSecrets("qhub-hub-secrets", oauth_client_secret_key="k", password_key="p", admin_password_key="a"),
+    oauth_client_id="client-id",
+)
+
+
+def render(config: QHubConfig) -> tuple[dict[str, Any], HubFiles]:
+    """The chart values and the ConfigMap's files, as the platform makes them."""
+    files = hub_files(config, FACTS, [DASK])
     # Through JSON, as the values travel to the hub (Helm -> Secret -> YAML).
-    return json.loads(json.dumps(jupyterhub_values(config, facts, [DASK])))
+    return json.loads(json.dumps(jupyterhub_values(config, FACTS, [DASK], files))), files
 
 
-def hub_config(values: dict[str, Any]) -> Config:
+def hub_config(rendered: tuple[dict[str, Any], HubFiles]) -> Config:
     """`c` after z2jh's jupyterhub_config.py and QHub's jupyterhub_config.d file."""
+    values, files = rendered
     c = Config()
     single = values["singleuser"]
     # z2jh 4.4.0 jupyterhub_config.py, the settings QHub relies on:
@@ -77,9 +88,16 @@ def hub_config(values: dict[str, Any]) -> Config:
         return value
 
     namespace = {"c": c, "get_config": get_config, "__name__": "__main__"}
-    # The hub's environment holds the service tokens (hub.extraEnv from their Secrets).
-    with mock.patch.dict(os.environ, {"QHUB_SERVICE_TOKEN_DASK_GATEWAY": "token"}):
-        exec(compile(source(), HUB_CONFIG_PATH, "exec"), namespace)  # noqa: S102 - what the hub does
+    # The hub's environment: the data file's path as the values set it (here a temporary copy
+    # of the ConfigMap's file), and the service tokens (hub.extraEnv from their Secrets).
+    env = {e["name"]: e["value"] for e in values["hub"]["extraEnv"] if "value" in e}
+    assert env[HUB_DATA_ENV] == HUB_DATA_PATH
+    with tempfile.TemporaryDirectory() as tmp:
+        data_file = os.path.join(tmp, os.path.basename(HUB_DATA_PATH))
+        with open(data_file, "wb") as out:
+            out.write(files.data)
+        with mock.patch.dict(os.environ, {HUB_DATA_ENV: data_file, "QHUB_SERVICE_TOKEN_DASK_GATEWAY": "token"}):
+            exec(compile(files.module, HUB_CONFIG_PATH, "exec"), namespace)  # noqa: S102 - what the hub does
     return c
 
 
@@ -257,3 +275,42 @@ def test_password_login_reads_passwords_from_env(monkeypatch: pytest.MonkeyPatch
     assert auth.user_password == "user-password-1" and auth.admin_users == {"amara-okafor"}
     assert asyncio.run(auth.authenticate(None, {"username": "lin-wei", "password": "user-password-1"})) is not None
     assert asyncio.run(auth.authenticate(None, {"username": "lin-wei", "password": "wrong-password"})) is None
+
+
+def test_people_and_profiles_reach_the_hub_by_file_not_values(happy: tuple[QHubConfig, Config]) -> None:
+    config, _ = happy
+    values, files = render(config)
+    assert "custom" not in values
+    text = json.dumps(values)
+    assert "carol" not in text and "10000002" not in text
+    mounts = {m["mountPath"]: m for m in values["hub"]["extraVolumeMounts"]}
+    assert mounts[HUB_DATA_PATH]["subPath"] == "qhub_hub.json.gz"
+    assert files.module == source()
+    assert set(json.loads(gzip.decompress(files.data))["users"]) == {"alice", "bob", "carol"}
+
+
+def test_hub_restarts_when_its_data_changes(happy: tuple[QHubConfig, Config]) -> None:
+    config, _ = happy
+    data = config.model_dump(by_alias=False)
+    data["security"]["users"]["dave"] = {"uid": 10000042, "primary_group": "users"}
+    changed = QHubConfig.model_validate(data)
+    before, after = render(config)[0], render(changed)[0]
+    key = "qhub.dev/hub-config-sha256"
+    assert before["hub"]["annotations"][key] != after["hub"]["annotations"][key]
+
+
+def test_ten_thousand_users_fit_one_config_map(happy: tuple[QHubConfig, Config]) -> None:
+    """The ConfigMap limit is 1 MiB; 10,000 users with long (e-mail) names stay well inside it."""
+    config, _ = happy
+    data = config.model_dump(by_alias=False)
+    groups = data["security"]["groups"]
+    for index in range(200):
+        groups[f"team-{index:03d}"] = {"gid": 20_000_000 + index}
+    names = list(groups)
+    for index in range(10_000):
+        data["security"]["users"][f"first.last{index:05d}@example-university.edu"] = {
+            "uid": 30_000_000 + index, "primary_group": "users",
+            "secondary_groups": [names[index % len(names)], names[(index * 7 + 3) % len(names)]],
+        }
+    files = hub_files(QHubConfig.model_validate(data), FACTS, [DASK])
+    assert len(files.module.encode()) + len(files.data) < CONFIG_MAP_LIMIT // 4

@@ -59,3 +59,27 @@ def test_component_children_are_named_after_their_parent(stack_plan) -> None:  #
 def test_special_values_are_readable() -> None:
     secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "hunter2"}
     assert plain({"a": secret, "b": [1.0, 2.5]}) == {"a": SECRET, "b": [1, 2.5]}
+
+
+# Plans the staging stack in a fresh process with the SDKs imported as published (annotations
+# evaluated at import), for comparison with the engine's postponed-annotation import hook.
+_EAGER_PLAN = """
+import json, sys
+from qhub.offline import engine, lazy_annotations
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, lazy_annotations._SdkFinder)]
+from qhub.config.load import stack_config_file, stack_settings
+plan = engine.plan_program(stack_config_file("staging", engine.PROJECT_DIR), "staging", "aws",
+                           extra_config=stack_settings("staging", engine.PROJECT_DIR))
+assert not any(isinstance(m.__spec__.loader, lazy_annotations._PostponedAnnotationsLoader)
+               for m in list(sys.modules.values()) if getattr(m, "__spec__", None) is not None)
+print(json.dumps(plan.to_json(), sort_keys=True))
+"""
+
+
+def test_postponed_sdk_annotations_change_nothing_in_the_plan() -> None:
+    result = subprocess.run([sys.executable, "-c", _EAGER_PLAN], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == json.loads(json.dumps(plan_stack("staging").to_json(), sort_keys=True))
+    import pulumi_kubernetes.core.v1 as core_v1  # imported by the plan above, through the hook
+    from qhub.offline.lazy_annotations import _PostponedAnnotationsLoader
+    assert isinstance(core_v1.__spec__.loader, _PostponedAnnotationsLoader)

@@ -32,15 +32,23 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
 
 
+def read_text(path: Path) -> str:
+    """The text of `path`; a missing or unreadable file is a ConfigError."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), [Issue("", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(str(path), [Issue("", f"cannot be read: {error}")]) from None
+
+
 def read_document(path: Path) -> dict[str, Any]:
     """The YAML mapping in `path`; errors say the line and column."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(source, [Issue("", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(source, [Issue("", f"cannot be read: {error}")]) from None
+    return parse_document(read_text(path), str(path))
+
+
+def parse_document(text: str, source: str) -> dict[str, Any]:
+    """The YAML mapping in `text` (read from `source`); errors say the line and column."""
     try:
         document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:

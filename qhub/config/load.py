@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from qhub.config.errors import ConfigError, Issue
-from qhub.config.files import read_document, stack_config_file, stack_settings
+from qhub.config.files import parse_document, read_document, read_text, stack_config_file, stack_settings
 from qhub.config.model import QHubConfig
 from qhub.config.warnings import collect_warnings
 
@@ -37,9 +37,22 @@ def parse_config(document: dict[str, Any], source: str = "<config>") -> LoadedCo
     return LoadedConfig(config, collect_warnings(config), source)
 
 
+# The text last loaded and its result. `qhub plan` validates the file, then runs the program,
+# which loads the same file again in the same process; with 10,000 users parsing the YAML takes
+# about a second. The result depends on the text alone (and QHubConfig is frozen), so the same
+# text gives the same config, whatever path it was read from.
+_last_loaded: tuple[str, LoadedConfig] | None = None
+
+
 def load_file(path: Path) -> LoadedConfig:
     """Read and validate one QHub file."""
-    return parse_config(read_document(path), str(path))
+    global _last_loaded
+    text = read_text(path)
+    if _last_loaded is not None and _last_loaded[0] == text:
+        return replace(_last_loaded[1], source=str(path))
+    loaded = parse_config(parse_document(text, str(path)), str(path))
+    _last_loaded = (text, loaded)
+    return loaded
 
 
 __all__ = ["LoadedConfig", "load_file", "parse_config", "read_document", "stack_config_file", "stack_settings"]

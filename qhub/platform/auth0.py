@@ -10,7 +10,6 @@ gives it (an explicit provider for that domain), else the Auth0 provider's confi
 from __future__ import annotations
 
 import pulumi
-import pulumi_auth0 as auth0
 
 from qhub.config.security import Auth0AuthConfig
 
@@ -30,6 +29,10 @@ class Auth0Application(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: Auth0AuthConfig, hub_domain: str,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        # Imported here, not at the top: platform.py imports this module for every stack, and
+        # the Auth0 SDK (~0.3 s to import) is only needed when the program creates the client.
+        import pulumi_auth0 as auth0
+
         super().__init__("qhub:platform:Auth0Application", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         if settings.auth0_subdomain:

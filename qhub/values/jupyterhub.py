@@ -1,8 +1,10 @@
 """Values of the z2jh `jupyterhub` chart, and the data the hub-side configuration reads.
 
 The hub-side module (hub_config/qhub_hub.py) reaches the hub as a file of the HUB_CONFIG_MAP
-ConfigMap mounted into z2jh's jupyterhub_config.d; its parameters are the values key
-`custom.qhub` (hub_data below).
+ConfigMap mounted into z2jh's jupyterhub_config.d; its parameters (hub_data below: users,
+groups, profiles, services) are a second file of that ConfigMap, mounted next to it (HubFiles).
+They are not chart values: with 10,000 users they would make the Helm release (1 MB limit)
+and every plan huge, while one string in a ConfigMap costs the same to plan at any size.
 
 Pure functions: (config, facts about the cluster and the platform, the platform services'
 HubIntegrations) -> dict. No Pulumi resource is created here and no secret is read: secrets
@@ -12,7 +14,9 @@ named by HubFacts.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +40,18 @@ ADMIN_PASSWORD_ENV = "QHUB_HUB_ADMIN_PASSWORD"
 HUB_CONFIG_MAP = "qhub-hub-config"
 HUB_CONFIG_KEY = "qhub_hub.py"
 HUB_CONFIG_PATH = "/usr/local/etc/jupyterhub/jupyterhub_config.d/50-qhub.py"
+# The module's data: hub_data as compact JSON, gzip-compressed, in the ConfigMap's binaryData,
+# mounted next to the module (z2jh executes only *.py there) and named to it by HUB_DATA_ENV.
+# Why compressed: a ConfigMap holds at most 1 MiB. Compact JSON takes 160-280 bytes per user
+# (name, uid, gid, groups and gids, and the name again in each group's member list), so 10,000
+# users would be 1.6-2.8 MB. gzip takes that to ~17 bytes per user with regular names and
+# ids, and to at most ~40 with arbitrary ones, so one ConfigMap holds 25,000+ users;
+# hub_files refuses more than fits, and tests/test_hub_config.py checks that 10,000 users with
+# e-mail names stay under 1/4 MiB.
+HUB_DATA_KEY = "qhub_hub.json.gz"
+HUB_DATA_PATH = "/usr/local/etc/jupyterhub/jupyterhub_config.d/50-qhub.json.gz"
+HUB_DATA_ENV = "QHUB_HUB_DATA"
+CONFIG_MAP_LIMIT = 1024 * 1024
 # The z2jh Service the ingress sends traffic to; NGINX upgrades WebSockets only for the
 # services its Ingress annotation names.
 PROXY_SERVICE = "proxy-public"
@@ -130,7 +146,7 @@ def _token_env(service_name: str) -> str:
 
 
 def hub_data(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = ()) -> dict[str, Any]:
-    """The JSON the hub-side configuration (hub_config/qhub_hub.py) reads as `custom.qhub`."""
+    """The JSON the hub-side configuration (hub_config/qhub_hub.py) reads from HUB_DATA_PATH."""
     security = config.security
     auth = security.authentication
     callback = f"https://{config.domain}/hub/oauth_callback"
@@ -178,13 +194,39 @@ def hub_data(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubInte
     }
 
 
+@dataclass(frozen=True)
+class HubFiles:
+    """The files of the HUB_CONFIG_MAP ConfigMap: the hub-side module and the data it reads."""
+
+    module: str
+    """hub_config/qhub_hub.py, verbatim (key HUB_CONFIG_KEY)."""
+    data: bytes
+    """hub_data as compact JSON, gzip-compressed (key HUB_DATA_KEY of binaryData)."""
+    checksum: str
+    """sha256 of the module and the JSON: a hub pod annotation, so either change restarts the hub
+    (files mounted by subPath are not updated in a running pod)."""
+
+
+def hub_files(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = ()) -> HubFiles:
+    """The module and its data, ready for the ConfigMap; raises if they outgrow a ConfigMap."""
+    module = hub_source()
+    document = json.dumps(hub_data(config, facts, integrations), separators=(",", ":"))
+    # mtime=0: the same data gives the same bytes, so plans show no change when nothing changed.
+    data = gzip.compress(document.encode(), compresslevel=9, mtime=0)
+    if len(module.encode()) + len(data) > CONFIG_MAP_LIMIT:
+        raise ValueError(f"the hub's users, groups and profiles take {len(data)} bytes compressed, more than a "
+                         f"ConfigMap holds ({CONFIG_MAP_LIMIT}); split {HUB_DATA_KEY} across ConfigMaps")
+    checksum = hashlib.sha256(module.encode() + b"\0" + document.encode()).hexdigest()
+    return HubFiles(module, data, checksum)
+
+
 def _secret_env(name: str, ref: SecretKeyRef) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
 
 
 def hub_env(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = ()) -> list[dict[str, Any]]:
-    """The hub container's environment: secrets by secretKeyRef, plain ids by value."""
-    env: list[dict[str, Any]] = []
+    """The hub container's environment: secrets by secretKeyRef, plain ids and paths by value."""
+    env: list[dict[str, Any]] = [{"name": HUB_DATA_ENV, "value": HUB_DATA_PATH}]
     secrets = facts.secrets
     auth = config.security.authentication
     if isinstance(auth, (GitHubAuth, Auth0Auth)):
@@ -205,8 +247,11 @@ def hub_env(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubInteg
     return env
 
 
-def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = ()) -> dict[str, Any]:
-    """Values of the z2jh chart for one stack."""
+def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = (),
+                      files: HubFiles | None = None) -> dict[str, Any]:
+    """Values of the z2jh chart for one stack; `files` are hub_files(...) when the caller has them."""
+    if files is None:
+        files = hub_files(config, facts, integrations)
     general = dict(facts.general_selector)
     singleuser_env: dict[str, str] = {}
     volumes: list[dict[str, Any]] = [{"name": SHARED_VOLUME, "persistentVolumeClaim": {"claimName": facts.shared_claim}}]
@@ -229,11 +274,14 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             "image": _image(config.default_images.hub),
             "nodeSelector": general,
             "extraEnv": hub_env(config, facts, integrations),
-            # The hub-side module is a file from a ConfigMap, not code in values; its checksum
-            # restarts the hub when the module changes.
+            # The hub-side module and its data are files from a ConfigMap, not code or data in
+            # values; their checksum restarts the hub when either changes.
             "extraVolumes": [{"name": "qhub-hub-config", "configMap": {"name": HUB_CONFIG_MAP}}],
-            "extraVolumeMounts": [{"name": "qhub-hub-config", "mountPath": HUB_CONFIG_PATH, "subPath": HUB_CONFIG_KEY, "readOnly": True}],
-            "annotations": {"qhub.dev/hub-config-sha256": hashlib.sha256(hub_source().encode()).hexdigest()},
+            "extraVolumeMounts": [
+                {"name": "qhub-hub-config", "mountPath": HUB_CONFIG_PATH, "subPath": HUB_CONFIG_KEY, "readOnly": True},
+                {"name": "qhub-hub-config", "mountPath": HUB_DATA_PATH, "subPath": HUB_DATA_KEY, "readOnly": True},
+            ],
+            "annotations": {"qhub.dev/hub-config-sha256": files.checksum},
             "db": {"type": "sqlite-pvc", "pvc": {"storage": "1Gi"}},
         },
         "proxy": {
@@ -274,7 +322,6 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             "every": min(600, hub.idle_timeout_minutes * 60 // 2),
             "maxAge": hub.max_server_age_hours * 3600,
         },
-        "custom": {"qhub": hub_data(config, facts, integrations)},
     }
     return deep_merge(values, dict(facts.extra))
 

@@ -5,15 +5,19 @@ OAuthenticator 17.4.0), mounted from a ConfigMap into
 /usr/local/etc/jupyterhub/jupyterhub_config.d/, whose files z2jh's jupyterhub_config.py
 exec()s after its own settings, with `c` (the traitlets config) and `get_config` (z2jh's reader
 of the chart values) in scope;
-all parameters come from the values key `custom.qhub`, JSON data that
-qhub.values.jupyterhub.hub_data builds. Secrets arrive as environment variables from
-Kubernetes Secrets (hub.extraEnv valueFrom secretKeyRef), never through values.
+all parameters come from one file mounted next to this one from the same ConfigMap, named by
+the environment variable QHUB_HUB_DATA: gzip-compressed JSON that
+qhub.values.jupyterhub.hub_data builds (users, groups and profiles are too many for chart
+values). Secrets arrive as environment variables from Kubernetes Secrets (hub.extraEnv
+valueFrom secretKeyRef), never through values or that file.
 
 It must import nothing from qhub: only the standard library and what the hub image ships.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 from typing import Any
 
@@ -171,6 +175,12 @@ def configure_services(c: Any, data: dict[str, Any]) -> None:
     c.JupyterHub.load_roles = roles
 
 
+def load_data(path: str) -> dict[str, Any]:
+    """The data file: gzip-compressed JSON."""
+    with open(path, "rb") as file:
+        return json.loads(gzip.decompress(file.read()))  # type: ignore[no-any-return]
+
+
 def configure(c: Any, data: dict[str, Any]) -> None:
     """Everything QHub adds to the hub configuration z2jh builds from the chart values."""
     configure_authenticator(c, data)
@@ -189,4 +199,4 @@ def configure(c: Any, data: dict[str, Any]) -> None:
 # Executed by z2jh's jupyterhub_config.py, which provides `c` and `get_config`; importing this
 # file elsewhere (tests, tools) defines the functions only.
 if "get_config" in globals() and "c" in globals():
-    configure(c, get_config("custom.qhub"))  # type: ignore[name-defined]  # noqa: F821
+    configure(c, load_data(os.environ["QHUB_HUB_DATA"]))  # type: ignore[name-defined]  # noqa: F821
