@@ -12,7 +12,9 @@ it already resolves the SDKs' own quoted forward references; the plan is the sam
 
 Only the offline engine installs it; `pulumi up` imports the SDKs unchanged. The bytecode is
 cached beside the normal .pyc as `<module>.cpython-311.pep563.pyc` (validated by source mtime
-and size, as CPython does), so the two compilations never mix.
+and size, as CPython does), so the two compilations never mix. It is written even under
+PYTHONDONTWRITEBYTECODE: without it every plan would compile megabytes of SDK source, slower
+than the annotations it saves.
 """
 
 from __future__ import annotations
