@@ -70,26 +70,26 @@ def test_plan_needs_one_target() -> None:
 
 
 @pytest.mark.parametrize("provider", ["aws", "gcp", "do", "azure", "existing"])
-def test_init_writes_a_valid_stack_and_refuses_to_overwrite(tmp_path: Path, provider: str) -> None:
+def test_init_writes_a_valid_stack_and_refuses_to_overwrite(tmp_path: Path, provider: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     args = ["init", provider, "--stack", "qa", "--project-name", "lab", "--domain", "lab.example.org",
             "--project-dir", str(tmp_path), "--ci", "none"]
-    first = run_cli(*args)
-    assert first.returncode == 0, first.stderr
+    assert main(args) == 0, capsys.readouterr().err
     qhub_file = tmp_path / "stacks" / "qa.yaml"
     stack_file = yaml.safe_load((tmp_path / "Pulumi.qa.yaml").read_text())
     assert stack_file == {"config": {"qhub:configFile": "stacks/qa.yaml"}}
     assert qhub_file.read_text().startswith("# yaml-language-server: $schema=../qhub.schema.json")
     assert (tmp_path / "qhub.schema.json").exists()
-    assert run_cli("validate", "--stack", "qa", "--project-dir", str(tmp_path)).returncode == 0
+    assert main(["validate", "--stack", "qa", "--project-dir", str(tmp_path)]) == 0
     document = yaml.safe_load(qhub_file.read_text())
     if provider not in ("existing",):
         block = next(v for k, v in document.items() if isinstance(v, dict) and "node_groups" in v)
         # Idle cost: the user and worker groups scale from zero where the cloud allows it.
         assert block["node_groups"]["worker"]["min_nodes"] == 0
-    again = run_cli(*args)
-    assert again.returncode == 1 and "--force" in again.stderr
-    assert run_cli(*args, "--force").returncode == 0
+    capsys.readouterr()
+    assert main(args) == 1 and "--force" in capsys.readouterr().err
+    assert main([*args, "--force"]) == 0
 
 
 def test_init_without_flags_and_without_terminal_is_a_usage_error(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from qhub.cli.main import main
 from qhub.offline.engine import SECRET, plain
 from tests.conftest import ROOT, plan_stack
 
@@ -17,11 +18,16 @@ RESOURCE_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "depende
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_plan_json_has_the_documented_format(stack: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "qhub", "plan", "--stack", stack, "--json"],
-                            cwd=ROOT, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[-2000:]
-    plan = json.loads(result.stdout)
+def test_plan_json_has_the_documented_format(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    if stack == "staging":  # once as a user runs it, in a process of its own
+        result = subprocess.run([sys.executable, "-m", "qhub", "plan", "--stack", stack, "--json"],
+                                cwd=ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr[-2000:]
+        printed = result.stdout
+    else:
+        assert main(["plan", "--stack", stack, "--json"]) == 0
+        printed = capsys.readouterr().out
+    plan = json.loads(printed)
     assert set(plan) == PLAN_KEYS
     assert (plan["version"], plan["project"], plan["stack"], plan["provider"]) == (1, "qhub", stack, "aws")
     urns = {r["urn"] for r in plan["resources"]}

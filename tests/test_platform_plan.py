@@ -16,6 +16,7 @@ import yaml
 from qhub import versions
 from qhub.offline.engine import Plan, PlannedResource
 from tests.conftest import COMPAT_CONFIGS, FIXTURES, plan_config
+from tests.support.kubernetes_schema import manifest_of, validate
 
 HAPPY = FIXTURES / "configs" / "existing.platform.yaml"
 NAME = "qhub-existing-dev"
@@ -146,15 +147,11 @@ def test_auth0_client_created_when_config_has_none(path: Path) -> None:
 def test_platform_objects_valid_for_kubernetes_1_33(plan: Plan) -> None:
     """Strict schema check of the layer's own objects; a Secret's stringData, which the plan shows
     only as "[secret]" (the whole map is a secret Output), is checked as a map of its keys."""
-    import kubernetes_validate
     checked = 0
     for resource in plan.resources:
         group = resource.type.split(":")[1].split("/")[0] if resource.type.startswith("kubernetes:") else ""
         if not resource.custom or resource.read or group in ("", "helm.sh", "cert-manager.io") or not resource.name.startswith(NAME):
             continue
-        manifest = dict(resource.inputs)
-        if manifest.get("stringData") == "[secret]":
-            manifest["stringData"] = {"key": "value"}
-        kubernetes_validate.validate(manifest, "1.33", strict=True)
+        validate(manifest_of(resource.inputs))
         checked += 1
     assert checked >= 8
