@@ -7,31 +7,20 @@ variable the chart's `gateway.env` sets, then a backend resolves options as for 
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from dask_gateway_server.backends.base import Backend
 from dask_gateway_server.backends.kubernetes.backend import KubeClusterConfig
 from dask_gateway_server.models import User
-from traitlets.config import Config
 
 from qhub.config import load_file
 from qhub.values import dask_gateway as values
 from qhub.values.conda_store import CondaMount, environment_prefix
 from tests.conftest import ROOT
+from tests.support.gateway import cluster_options, gateway_backend, resolve
 
 GIB = 2**30
-
-
-def _run(coroutine):
-    """Run a coroutine on a private loop: asyncio.run would unset the thread's loop, which the
-    Pulumi engine of later tests in this process relies on."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
 
 
 def _settings(config, gpu: bool = False):
@@ -43,17 +32,11 @@ def _settings(config, gpu: bool = False):
 
 def _backend(settings: dict, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """Execute the chart's extraConfig source as the gateway's config file does."""
-    extra = values.dask_gateway_values(
+    rendered = values.dask_gateway_values(
         _staging(), settings=settings, general_selector={"g": "general"},
         token=values.SecretKeyRef("s", "k"), hub_api_url="http://hub:8081/hub/api",
-    )["gateway"]
-    env = {item["name"]: item["value"] for item in extra["env"]}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    c = Config()
-    for source in extra["extraConfig"].values():
-        exec(compile(source, "dask_gateway_config.py", "exec"), {"c": c})  # noqa: S102 - the gateway does this
-    return Backend(config=c, cluster_config_class=KubeClusterConfig)
+    )
+    return gateway_backend(rendered["gateway"], monkeypatch)
 
 
 def _staging():
@@ -61,9 +44,7 @@ def _staging():
 
 
 def _resolve(backend: Backend, request: dict) -> KubeClusterConfig:
-    user = User("lin-wei", groups=["users", "climate"])
-    _, config = _run(backend.process_cluster_options(user, request))
-    return config
+    return resolve(backend, request, User("lin-wei", groups=["users", "climate"]))
 
 
 def test_profiles_map_to_cores_memory_and_image(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +71,7 @@ def test_medium_worker_exact_figures(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_environments_reach_the_cluster_options(monkeypatch: pytest.MonkeyPatch) -> None:
     config = _staging()
     backend = _backend(_settings(config), monkeypatch)
-    options = _run(backend.get_cluster_options(User("lin-wei")))
+    options = cluster_options(backend)
     spec = {field.field: field for field in options.fields}
     env_names = [env.name for env in config.environments.values()]
     assert list(spec["conda_environment"].options) == env_names

@@ -1,14 +1,6 @@
-"""The hub-side configuration, executed as the hub executes it, with the real jupyterhub 5.5.0,
-jupyterhub-kubespawner 7.0.0 and oauthenticator 17.4.0.
-
-z2jh's jupyterhub_config.py first turns the chart values into spawner settings, then exec()s
-each file of jupyterhub_config.d with `c` and `get_config` in scope. The tests do the same with
-the values QHub renders: the part of z2jh's own translation QHub relies on (user pod node
-selector, image, extra volumes) is reproduced in `hub_config`, then QHub's module is compiled
-and executed from the file the ConfigMap ships, reading its data file (also from the
-ConfigMap) at the path the values give the hub. Authenticators and spawners are then built from
-that config, and a spawn runs in the hub's order: pre_spawn_hook, then the profile
-(KubeSpawner.load_user_options), then the pod manifest.
+"""The hub-side configuration, executed as the hub executes it (tests/support/hub.py), with
+values QHub renders from hand-made cluster facts: who sees which profile, the user's identity and
+home, login and services. tests/test_gpu_end_to_end.py does the same with planned values.
 """
 
 from __future__ import annotations
@@ -16,31 +8,18 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import os
-import tempfile
-from types import SimpleNamespace
 from typing import Any
-from unittest import mock
-
-import warnings
 
 import pytest
 from traitlets.config import Config
 
-with warnings.catch_warnings():
-    # kubespawner 7.0.0 passes traitlets metadata the old way (a DeprecationWarning at import).
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from kubespawner import KubeSpawner
-    from oauthenticator.github import GitHubOAuthenticator
-
 from qhub.config import QHubConfig, load_file
 from qhub.values.hub_config import source
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
-from qhub.values.jupyterhub import (
-    CONFIG_MAP_LIMIT, HUB_CONFIG_PATH, HUB_DATA_ENV, HUB_DATA_PATH, HubFacts, HubFiles, HubSecrets, hub_files,
-    jupyterhub_values,
-)
+from qhub.values.jupyterhub import CONFIG_MAP_LIMIT, HUB_DATA_PATH, HubFacts, HubFiles, HubSecrets, hub_files, jupyterhub_values
 from tests.conftest import FIXTURES, ROOT
+from tests.support import hub
+from tests.support.hub import profiles_of, spawn, spawner
 
 SELECTORS = {"general": {"pool": "general"}, "user": {"pool": "user"}, "gpu": {"accelerator": "nvidia-a10"}}
 DASK = HubIntegration(
@@ -67,81 +46,18 @@ def render(config: QHubConfig) -> tuple[dict[str, Any], HubFiles]:
 
 
 def hub_config(rendered: tuple[dict[str, Any], HubFiles]) -> Config:
-    """`c` after z2jh's jupyterhub_config.py and QHub's jupyterhub_config.d file."""
-    values, files = rendered
-    c = Config()
-    single = values["singleuser"]
-    # z2jh 4.4.0 jupyterhub_config.py, the settings QHub relies on:
-    c.JupyterHub.services = []
-    c.JupyterHub.load_roles = []
-    c.KubeSpawner.image = f"{single['image']['name']}:{single['image']['tag']}"
-    c.KubeSpawner.node_selector = dict(single["nodeSelector"])
-    c.KubeSpawner.volumes = list(single["storage"]["extraVolumes"])
-    c.KubeSpawner.volume_mounts = list(single["storage"]["extraVolumeMounts"])
-
-    def get_config(key: str, default: Any = None) -> Any:  # z2jh.get_config
-        value: Any = values
-        for level in key.split("."):
-            if not isinstance(value, dict) or level not in value:
-                return default
-            value = value[level]
-        return value
-
-    namespace = {"c": c, "get_config": get_config, "__name__": "__main__"}
-    # The hub's environment: the data file's path as the values set it (here a temporary copy
-    # of the ConfigMap's file), and the service tokens (hub.extraEnv from their Secrets).
-    env = {e["name"]: e["value"] for e in values["hub"]["extraEnv"] if "value" in e}
-    assert env[HUB_DATA_ENV] == HUB_DATA_PATH
-    with tempfile.TemporaryDirectory() as tmp:
-        data_file = os.path.join(tmp, os.path.basename(HUB_DATA_PATH))
-        with open(data_file, "wb") as out:
-            out.write(files.data)
-        with mock.patch.dict(os.environ, {HUB_DATA_ENV: data_file, "QHUB_SERVICE_TOKEN_DASK_GATEWAY": "token"}):
-            exec(compile(files.module, HUB_CONFIG_PATH, "exec"), namespace)  # noqa: S102 - what the hub does
-    return c
+    return hub.hub_config(*rendered)
 
 
 @pytest.fixture(autouse=True)
 def offline_kubeconfig(monkeypatch: pytest.MonkeyPatch) -> None:
-    """KubeSpawner builds its API client at construction; it never connects in these tests."""
-    import kubernetes_asyncio.config.kube_config as kube_config
-    # Read when the client loads its config (KUBECONFIG itself is read at import).
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(FIXTURES / "kubeconfig-offline.yaml"))
+    hub.offline_kubeconfig(monkeypatch)
 
 
 @pytest.fixture(scope="module")
 def happy() -> tuple[QHubConfig, Config]:
     config = load_file(FIXTURES / "configs" / "existing.platform.yaml").config
     return config, hub_config(render(config))
-
-
-def spawner(c: Config, name: str) -> KubeSpawner:
-    """A KubeSpawner for `name` (constructed on a running loop, as in the hub)."""
-    user = SimpleNamespace(name=name, id=1, url=f"/user/{name}/", escaped_name=name)
-
-    async def make() -> KubeSpawner:
-        return KubeSpawner(config=c, user=user, _mock=True)
-
-    return asyncio.run(make())
-
-
-def spawn(c: Config, name: str, profile: str | None = None) -> dict[str, Any]:
-    """The pod a spawn would create, as its API JSON, after the hub's steps in the hub's order."""
-    user = SimpleNamespace(name=name, id=1, url=f"/user/{name}/", escaped_name=name)
-
-    async def run() -> Any:
-        s = KubeSpawner(config=c, user=user, _mock=True)
-        s.run_pre_spawn_hook()
-        s.user_options = {"profile": profile} if profile else {}
-        await s.load_user_options()
-        pod = await s.get_pod_manifest()
-        return s.api.api_client.sanitize_for_serialization(pod)
-
-    return asyncio.run(run())
-
-
-def profiles_of(c: Config, name: str) -> list[str]:
-    return [p["display_name"] for p in c.KubeSpawner.profile_list(spawner(c, name))]
 
 
 def test_profiles_shown_by_user_and_group(happy: tuple[QHubConfig, Config]) -> None:
@@ -240,6 +156,7 @@ def test_unlisted_user_cannot_spawn(happy: tuple[QHubConfig, Config]) -> None:
 
 
 def test_github_login_allows_listed_users_and_makes_admins(happy: tuple[QHubConfig, Config], monkeypatch: pytest.MonkeyPatch) -> None:
+    from oauthenticator.github import GitHubOAuthenticator
     _, c = happy
     monkeypatch.setenv("OAUTH_CLIENT_ID", "client-id")
     monkeypatch.setenv("OAUTH_CLIENT_SECRET", "client-secret")

@@ -45,12 +45,20 @@ def qhub_cluster_overrides(settings, profile_name, environment_name):
     return overrides
 
 
+def qhub_profile_label(settings):
+    """The profile field's label, naming the GPU profiles: a Select shows only the option names,
+    which stay the configured ones so `cluster_options(profile="GPU Worker")` keeps working."""
+    gpus = ["%s: %d GPU" % (name, profile["worker_gpus"])
+            for name, profile in settings["profiles"].items() if profile["worker_gpus"]]
+    return "Worker profile (GPUs per worker: %s)" % ", ".join(gpus) if gpus else "Worker profile"
+
+
 def qhub_cluster_options(settings):
     """The Options users choose from in Gateway.cluster_options()."""
     from dask_gateway_server.options import Options, Select
 
     profiles = list(settings["profiles"])
-    fields = [Select("profile", profiles, default=settings["default_profile"], label="Worker profile")]
+    fields = [Select("profile", profiles, default=settings["default_profile"], label=qhub_profile_label(settings))]
     environments = list(settings["environments"])
     if environments:
         fields.append(Select("conda_environment", environments, default=settings["default_environment"],

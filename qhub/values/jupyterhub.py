@@ -90,7 +90,8 @@ class HubFacts:
     cluster_issuer: str | None = None
     """cert-manager ClusterIssuer that fills tls_secret; None for an existing certificate."""
     gpu_selector: Mapping[str, str] | None = None
-    """Node selector of the GPU group, when there is one."""
+    """Node selector of the GPU group GPU profiles land on unless their own node_selector names
+    another: the first of ClusterOutputs.gpu_node_groups (config order); None without one."""
     oauth_client_id: Any = None
     """OAuth client id (a string, or an Output when the program creates the Auth0 client)."""
     auth0_domain: Any = None
@@ -117,13 +118,17 @@ def profile_entries(config: QHubConfig, facts: HubFacts) -> list[dict[str, Any]]
         if profile.gpus:
             if facts.gpu_selector is None:
                 raise ValueError(f"profile {profile.display_name!r} asks for GPUs but the cluster has no GPU node group")
-            # Overrides are merged into the spawner's dicts: None removes a user-group key the
-            # GPU group's selector does not also set.
+            # With several GPU groups a profile picks one by its own node_selector; otherwise it
+            # lands on the first (facts.gpu_selector). Overrides are merged into the spawner's
+            # dicts: None removes a user-group key the chosen selector does not also set.
+            chosen = dict(profile.kubespawner_override.get("node_selector") or facts.gpu_selector)
             override["node_selector"] = {
-                **{key: None for key in facts.user_selector if key not in facts.gpu_selector},
-                **facts.gpu_selector,
+                **{key: None for key in facts.user_selector if key not in chosen},
+                **chosen,
             }
+            # Added to the profile's own tolerations: a list override replaces the spawner's.
             override["tolerations"] = [
+                *(override.get("tolerations") or []),
                 {"key": GPU_TAINT_KEY, "operator": "Equal", "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT},
             ]
             limits = dict(override.get("extra_resource_limits") or {})
