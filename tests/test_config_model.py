@@ -104,6 +104,23 @@ def test_gpu_groups_by_flag_or_instance_family() -> None:
     assert GcpNodeGroup.model_validate({"instance": "n1-standard-4", "guest_accelerators": [{"type": "nvidia-tesla-t4"}]}).is_gpu
 
 
+@pytest.mark.parametrize(("model", "nvidia", "amd"), [
+    (AwsNodeGroup, ["g4dn.xlarge", "g5.xlarge", "p5.48xlarge"], ["g4ad.xlarge"]),
+    (DigitalOceanNodeGroup, ["gpu-h100x1-80gb", "gpu-l40sx1-48gb", "gpu-4000adax1-20gb"], ["gpu-mi300x1-192gb"]),
+    (AzureNodeGroup, ["Standard_NC4as_T4_v3", "Standard_ND96asr_v4", "Standard_NV36ads_A10_v5"],
+     ["Standard_NV8as_v4", "Standard_NV4ads_V710_v5"]),
+])
+def test_nvidia_machine_types_are_gpu_groups_without_the_flag_and_amd_ones_never(model, nvidia, amd) -> None:
+    """The platform schedules nvidia.com/gpu: NVIDIA sizes need no `gpu: true`; AMD sizes are not
+    GPU groups, and flagging one is an error rather than GPU pods that never schedule."""
+    for instance in nvidia:
+        assert model.model_validate({"instance": instance}).is_gpu, instance
+    for instance in amd:
+        assert not model.model_validate({"instance": instance}).is_gpu, instance
+        with pytest.raises(Exception, match="has AMD GPUs; QHub schedules NVIDIA GPUs"):
+            model.model_validate({"instance": instance, "gpu": True})
+
+
 def _mutations(document: object, rng: random.Random) -> object:
     """The document with one random change: a key dropped, a value's type changed, junk added."""
     junk = [None, 0, -1, 2**40, 1.5, "", "x" * 300, [], {}, [1, "a"], {"k": None}, True]

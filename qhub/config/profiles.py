@@ -34,7 +34,7 @@ class JupyterLabProfile(Model):
     users: list[str] = Field(default_factory=list, description="Users who see this profile (with `groups`; all users when both are empty).")
     groups: list[str] = Field(default_factory=list, description="Groups whose members see this profile.")
     default: bool = Field(False, description="Preselected on the spawn page; at most one profile.")
-    gpu: int = Field(0, ge=0, le=16, description="GPUs per server: places it on a GPU node group (short for extra_resource_limits nvidia.com/gpu).")
+    gpu: int = Field(0, ge=0, le=16, description="GPUs per server (short for extra_resource_limits nvidia.com/gpu): places it on the first GPU node group, or the one kubespawner_override.node_selector names.")
     kubespawner_override: dict[str, Any] = Field(default_factory=dict, description="KubeSpawner options for this profile (cpu_limit, mem_guarantee, image, ...).")
 
     @field_validator("kubespawner_override")
@@ -72,7 +72,7 @@ class DaskWorkerProfile(Model):
     worker_cores_limit: float = Field(1, gt=0, description="Most cores a worker may use.")
     worker_memory: str = Field("2G", description="Memory each worker requests (4G means 4 GiB, as dask-gateway reads it).")
     worker_memory_limit: str = Field("2G", description="Most memory a worker may use.")
-    worker_gpus: int = Field(0, ge=0, le=16, description="GPUs per worker: places workers on a GPU node group.")
+    worker_gpus: int = Field(0, ge=0, le=16, description="GPUs per worker: places workers (not the scheduler) on the first GPU node group.")
     image: str | None = Field(None, description="Worker image; default_images.dask_worker when empty.")
 
     @field_validator("worker_memory", "worker_memory_limit", mode="before")

@@ -20,6 +20,8 @@ class AwsNodeGroup(NodeGroup):
     instance_pattern = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal(-[0-9]+xl)?)$")
     instance_examples = "m5.large, m6i.2xlarge, g5.xlarge"
     cloud_label = "AWS EC2"
+    # g4ad carries AMD Radeon GPUs.
+    amd_gpu_pattern = re.compile(r"^g4ad\.")
 
     @property
     def is_gpu(self) -> bool:

@@ -18,9 +18,12 @@ class AzureNodeGroup(NodeGroup):
     instance_examples = "Standard_D4s_v5, Standard_E8s_v5, Standard_NC4as_T4_v3"
     cloud_label = "Azure VM size"
 
+    # NVv4 (Radeon Instinct MI25) and NVads V710 v5 sizes; the other NC/ND/NV sizes are NVIDIA's.
+    amd_gpu_pattern = re.compile(r"^Standard_NV[0-9]+as_v4$|^Standard_NV[0-9]+ads_V710_v5$")
+
     @property
     def is_gpu(self) -> bool:
-        return self.gpu or bool(re.match(r"^Standard_N[CDV]", self.instance))
+        return self.gpu or bool(re.match(r"^Standard_N[CDV]", self.instance) and not self.amd_gpu_pattern.match(self.instance))
 
 
 class Azure(CloudBlock):

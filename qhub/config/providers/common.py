@@ -60,6 +60,21 @@ class NodeGroup(Model):
         """Whether pods asking for nvidia.com/gpu can run on this group."""
         return self.gpu
 
+    # Machine types of this cloud whose GPUs are AMD's (amd.com/gpu, not nvidia.com/gpu); set by
+    # the subclasses of clouds that offer them.
+    amd_gpu_pattern: ClassVar[re.Pattern[str] | None] = None
+
+    @model_validator(mode="after")
+    def _gpus_are_nvidia(self) -> NodeGroup:
+        # The platform taints, equips and schedules NVIDIA GPUs only: an AMD machine flagged as a
+        # GPU group would get the wrong device plugin and its GPU pods would never schedule.
+        if self.gpu and self.amd_gpu_pattern and self.amd_gpu_pattern.match(self.instance):
+            raise rule_error(
+                "gpu is true but {instance} has AMD GPUs; QHub schedules NVIDIA GPUs (nvidia.com/gpu) only",
+                instance=self.instance,
+            )
+        return self
+
 
 def check_required_groups(groups: dict[str, NodeGroup] | dict[str, object]) -> None:
     """The platform needs the general, user and worker groups; more are allowed."""

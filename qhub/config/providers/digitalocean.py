@@ -20,9 +20,12 @@ class DigitalOceanNodeGroup(NodeGroup):
     instance_examples = "s-2vcpu-4gb, m6-2vcpu-16gb, gpu-h100x1-80gb"
     cloud_label = "DigitalOcean droplet"
 
+    # AMD Instinct droplets (gpu-mi300x1-192gb, ...); the other gpu-* droplets are NVIDIA's.
+    amd_gpu_pattern = re.compile(r"^gpu-mi[0-9]")
+
     @property
     def is_gpu(self) -> bool:
-        return self.gpu or self.instance.startswith("gpu-")
+        return self.gpu or (self.instance.startswith("gpu-") and not self.amd_gpu_pattern.match(self.instance))
 
 
 class DigitalOcean(CloudBlock):
