@@ -32,7 +32,7 @@ DASK = HubIntegration(
 
 FACTS = HubFacts(
     general_selector=SELECTORS["general"], user_selector=SELECTORS["user"], gpu_selector=SELECTORS["gpu"],
-    shared_claim="qhub-shared", ingress_class="nginx-dev", tls_secret="qhub-tls", cluster_issuer=None,
+    shared_claim="qhub-shared",
     secrets=HubSecrets("qhub-hub-secrets", oauth_client_secret_key="k", password_key="p", admin_password_key="a"),
     oauth_client_id="client-id",
 )

@@ -100,15 +100,18 @@ def test_cluster_issuers_wait_for_cert_manager(plan: Plan) -> None:
     assert plan.named(f"{NAME}-tls-release").inputs["values"]["crds"]["enabled"] is True
 
 
-def test_hub_release_waits_for_its_secret_ingress_and_issuers(plan: Plan) -> None:
+def test_hub_waits_for_its_secret_and_the_ingress_for_the_controller_and_issuers(plan: Plan) -> None:
     hub = plan.named(f"{NAME}-jupyterhub-release")
     # A dependency on a component is recorded as one on each of its resources.
-    for dependency in (f"{NAME}-jupyterhub-secrets", f"{NAME}-jupyterhub-config", f"{NAME}-ingress-release",
-                       f"{NAME}-tls-release", f"{NAME}-tls-issuer-self-signed", f"{NAME}-storage-claim"):
+    for dependency in (f"{NAME}-jupyterhub-secrets", f"{NAME}-jupyterhub-config", f"{NAME}-storage-claim"):
         assert plan.named(dependency).urn in hub.dependencies, dependency
-    values = hub.inputs["values"]
-    assert values["ingress"]["annotations"]["cert-manager.io/cluster-issuer"] == "analytics-self-signed"
-    assert values["ingress"]["ingressClassName"] == plan.named(f"{NAME}-ingress-release").inputs["values"]["controller"]["ingressClass"]["name"]
+    routes = plan.named(f"{NAME}-routes")
+    for dependency in (f"{NAME}-ingress-release", f"{NAME}-tls-release", f"{NAME}-tls-issuer-self-signed"):
+        assert plan.named(dependency).urn in routes.dependencies, dependency
+    assert routes.inputs["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "analytics-self-signed"
+    assert routes.inputs["spec"]["ingressClassName"] == plan.named(f"{NAME}-ingress-release").inputs["values"]["controller"]["ingressClass"]["name"]
+    backends = {p["path"]: p["backend"]["service"]["name"] for p in routes.inputs["spec"]["rules"][0]["http"]["paths"]}
+    assert backends == {"/": "proxy-public", "/conda-store": "conda-store-server"}
 
 
 def test_hub_secret_from_pulumi_secrets_and_not_in_values(plan: Plan) -> None:

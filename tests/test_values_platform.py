@@ -13,6 +13,7 @@ from qhub.config.security import Auth0Auth, GitHubAuth
 from qhub.values.cert_manager import acme_issuer_spec, cert_manager_values
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
 from qhub.values.jupyterhub import HubFacts, HubSecrets, jupyterhub_values
+from qhub.values.routes import Route, ingress_manifest
 from qhub.values.nginx_ingress import nginx_ingress_values
 from tests.conftest import COMPAT_CONFIGS, FIXTURES, ROOT
 from tests.helm_values import helm_merge, schema_errors
@@ -34,7 +35,7 @@ def facts(config: QHubConfig) -> HubFacts:
     oauth = isinstance(auth, (GitHubAuth, Auth0Auth))
     return HubFacts(
         general_selector=SELECTORS["general"], user_selector=SELECTORS["user"], gpu_selector=SELECTORS["gpu"],
-        shared_claim="qhub-shared", ingress_class="nginx-dev", tls_secret="qhub-tls", cluster_issuer="dev-letsencrypt-production",
+        shared_claim="qhub-shared",
         secrets=HubSecrets("qhub-hub-secrets", oauth_client_secret_key="oauth-client-secret") if oauth
         else HubSecrets("qhub-hub-secrets", password_key="p", admin_password_key="a"),
         oauth_client_id="client-id" if oauth else None, auth0_domain="tenant.auth0.com",
@@ -55,16 +56,29 @@ def test_helm_merge_replaces_lists_and_deletes_nulls() -> None:
     assert helm_merge({"a": {"b": [1], "c": 1, "d": 2}}, {"a": {"b": [2], "c": None}}) == {"a": {"b": [2], "d": 2}}
 
 
-def test_hub_ingress_serves_websockets_and_large_uploads_with_tls() -> None:
+def test_platform_ingress_serves_websockets_and_large_uploads_with_tls() -> None:
     config = load_file(ROOT / "stacks" / "staging.yaml").config
-    ingress = jupyterhub_values(config, facts(config))["ingress"]
-    assert ingress["enabled"] and ingress["ingressClassName"] == "nginx-dev"
-    annotations = ingress["annotations"]
+    assert jupyterhub_values(config, facts(config))["ingress"] == {"enabled": False}
+    routes = [Route("/", "proxy-public", 80, websocket=True), Route("/conda-store", "conda-store-server", 8080)]
+    ingress = ingress_manifest(config.domain, "dev", "nginx-dev", "qhub-tls", "dev-letsencrypt-production", routes)
+    annotations = ingress["metadata"]["annotations"]
     assert annotations["nginx.org/websocket-services"] == "proxy-public"
     assert annotations["nginx.org/client-max-body-size"].endswith("g")
     assert annotations["cert-manager.io/cluster-issuer"] == "dev-letsencrypt-production"
+    # cert-manager's own solver Ingress would be ignored by F5 NGINX as a second Ingress of the host.
+    assert annotations["acme.cert-manager.io/http01-edit-in-place"] == "true"
     assert not [key for key in annotations if key.startswith("nginx.ingress.kubernetes.io/")]
-    assert ingress["tls"] == [{"hosts": [config.domain], "secretName": "qhub-tls"}]
+    spec = ingress["spec"]
+    assert spec["ingressClassName"] == "nginx-dev"
+    assert spec["tls"] == [{"hosts": [config.domain], "secretName": "qhub-tls"}]
+    paths = [p["path"] for p in spec["rules"][0]["http"]["paths"]]
+    assert paths == ["/conda-store", "/"], "longest prefix first"
+
+
+def test_existing_certificate_needs_no_issuer() -> None:
+    ingress = ingress_manifest("lab.example.org", "dev", "nginx-dev", "my-cert", None, [Route("/", "proxy-public", 80, websocket=True)])
+    assert "cert-manager.io/cluster-issuer" not in ingress["metadata"]["annotations"]
+    assert ingress["spec"]["tls"][0]["secretName"] == "my-cert"
 
 
 def test_hub_secrets_only_by_reference() -> None:

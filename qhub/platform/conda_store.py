@@ -13,7 +13,7 @@ Creates:
 - Services for the web server and the NFS export, and the read-only ReadWriteMany volume and
   claim `conda-store-environments` on that export, which user and dask pods mount at the
   same absolute path conda-store builds into;
-- the Ingress minion serving https://<domain>/conda-store.
+- the route https://<domain>/conda-store of the platform's Ingress (`route`).
 
 Why one pod: the worker writes environments to a local block volume (fast builds, no SQLite
 on NFS); users read them over NFS. Why not a managed NFS (EFS): the claim, its size and its
@@ -38,6 +38,7 @@ from qhub.platform.nfs_server import nfs_server_container, nfs_service_ports
 from qhub.values import conda_store as values
 from qhub.values import conda_store_config
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
+from qhub.values.routes import Route
 
 SECRET_NAME = "conda-store-secrets"
 AUTH_SECRET = SecretKeyRef(SECRET_NAME, "auth-secret")
@@ -54,8 +55,6 @@ class CondaStoreArgs:
     """The platform namespace (an Output, so conda-store waits for it)."""
     hub_internal_url: str
     """The hub inside the cluster, e.g. http://hub.dev:8081 (token and user look-ups)."""
-    ingress_class: str = "nginx"
-    """IngressClass of the platform's NGINX controller."""
 
 
 def _secret_env(name: str, ref: SecretKeyRef) -> k8s.core.v1.EnvVarArgs:
@@ -170,26 +169,8 @@ class CondaStore(pulumi.ComponentResource):
             opts=k8s_opts,
         )
 
-        self.ingress = k8s.networking.v1.Ingress(
-            f"{name}-ingress",
-            metadata=meta("conda-store", annotations={
-                # F5 NGINX serves one Ingress per host unless they merge: the hub's is the master.
-                "nginx.org/mergeable-ingress-type": "minion",
-            }),
-            spec=k8s.networking.v1.IngressSpecArgs(
-                ingress_class_name=args.ingress_class,
-                rules=[k8s.networking.v1.IngressRuleArgs(
-                    host=config.domain,
-                    http=k8s.networking.v1.HTTPIngressRuleValueArgs(paths=[k8s.networking.v1.HTTPIngressPathArgs(
-                        path=values.URL_PREFIX, path_type="Prefix",
-                        backend=k8s.networking.v1.IngressBackendArgs(service=k8s.networking.v1.IngressServiceBackendArgs(
-                            name="conda-store-server", port=k8s.networking.v1.ServiceBackendPortArgs(number=values.SERVER_PORT))),
-                    )]),
-                )],
-            ),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.server_service])),
-        )
-
+        # Served under the hub's domain by the platform's one Ingress (qhub/values/routes.py).
+        self.route = Route(values.URL_PREFIX, "conda-store-server", values.SERVER_PORT)
         self.url = f"https://{config.domain}{values.URL_PREFIX}"
         mount = values.CondaMount()
         self.hub = HubIntegration(

@@ -21,7 +21,10 @@ from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.helm import release
 from qhub.values.hub_integration import HubIntegration
-from qhub.values.jupyterhub import HUB_CONFIG_KEY, HUB_CONFIG_MAP, HUB_DATA_KEY, HubFacts, HubSecrets, hub_files, jupyterhub_values
+from qhub.values.jupyterhub import (
+    HUB_CONFIG_KEY, HUB_CONFIG_MAP, HUB_DATA_KEY, PROXY_SERVICE, HubFacts, HubSecrets, hub_files, jupyterhub_values,
+)
+from qhub.values.routes import Route
 from qhub.versions import BUSYBOX_IMAGE, JUPYTERHUB_CHART
 
 HUB_SECRET = "qhub-hub-secrets"
@@ -32,10 +35,12 @@ class JupyterHub(pulumi.ComponentResource):
 
     url: str
     """Public URL of the hub."""
+    route: Route
+    """The path of the platform's Ingress the hub serves."""
 
     def __init__(
         self, name: str, config: QHubConfig, cluster: ClusterOutputs, *,
-        namespace: str, shared_claim: str, ingress_class: str, tls_secret: str, cluster_issuer: str | None,
+        namespace: str, shared_claim: str,
         oauth_client_id: pulumi.Input[str] | None = None, oauth_client_secret: pulumi.Input[str] | None = None,
         auth0_domain: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None, admin_password: pulumi.Input[str] | None = None,
@@ -71,9 +76,6 @@ class JupyterHub(pulumi.ComponentResource):
             user_selector=cluster.selector("user"),
             gpu_selector=cluster.selector(cluster.gpu_node_groups[0]) if cluster.gpu_node_groups else None,
             shared_claim=shared_claim,
-            ingress_class=ingress_class,
-            tls_secret=tls_secret,
-            cluster_issuer=cluster_issuer,
             secrets=keys,
             oauth_client_id=oauth_client_id,
             auth0_domain=auth0_domain,
@@ -97,4 +99,6 @@ class JupyterHub(pulumi.ComponentResource):
             timeout=900,
         )
         self.url = f"https://{config.domain}/"
+        # Everything under the domain not claimed by another service goes to the hub's proxy.
+        self.route = Route("/", PROXY_SERVICE, 80, websocket=True)
         self.register_outputs({"url": self.url})

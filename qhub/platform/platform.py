@@ -4,7 +4,8 @@ Creates, in this order: the platform namespace; the shared storage (SharedStorag
 ingress controller (IngressController); cert-manager and its ClusterIssuers (CertManager); the
 Auth0 application when the config asks the program to create it (Auth0Application); a random
 admin password for password login; then the platform services (dask-gateway, conda-store, SSH)
-whose HubIntegrations the hub takes; and last JupyterHub.
+whose HubIntegrations the hub takes; JupyterHub; and last the platform's one Ingress, routing
+`/` to the hub and `/conda-store` to conda-store with TLS for `domain`.
 
 Attributes other components use: `namespace_name`, `shared_claim`, `node_selectors`,
 `ingress_class`, `cluster_issuer`, `tls_secret`, `domain`, `k8s_opts`.
@@ -29,6 +30,7 @@ from qhub.platform.jupyterhub import JupyterHub
 from qhub.platform.ssh import Ssh, SshArgs
 from qhub.platform.storage import SharedStorage
 from qhub.platform.tls import CertManager
+from qhub.values.routes import ingress_manifest
 from qhub.stack import StackSecrets
 from qhub.values.conda_store import CondaMount
 from qhub.values.hub_integration import HubIntegration
@@ -69,7 +71,7 @@ class Platform(pulumi.ComponentResource):
         # Platform services add their HubIntegration here (dask-gateway, conda-store, ssh).
         hub_internal = f"http://hub.{config.namespace}:8081"
         self.conda_store = CondaStore(f"{name}-conda-store", config, cluster, CondaStoreArgs(
-            namespace=config.namespace, hub_internal_url=hub_internal, ingress_class=self.ingress_class), opts=in_namespace)
+            namespace=config.namespace, hub_internal_url=hub_internal), opts=in_namespace)
         self.dask_gateway = DaskGateway(f"{name}-dask-gateway", config, cluster, DaskGatewayArgs(
             namespace=config.namespace, hub_api_url=f"{hub_internal}/hub/api", conda=CondaMount(),
             depends_on=(self.conda_store.environments_claim,)), opts=in_namespace)
@@ -78,11 +80,16 @@ class Platform(pulumi.ComponentResource):
         integrations: list[HubIntegration] = [self.dask_gateway.hub, self.conda_store.hub]
         self.hub = JupyterHub(
             f"{name}-jupyterhub", config, cluster,
-            namespace=config.namespace, shared_claim=self.shared_claim, ingress_class=self.ingress_class,
-            tls_secret=self.tls_secret, cluster_issuer=self.cluster_issuer, integrations=integrations,
-            # The hub's Ingress needs the controller's class and cert-manager's issuers to exist.
-            depends_on=[self.storage, self.ingress, self.tls],
+            namespace=config.namespace, shared_claim=self.shared_claim, integrations=integrations,
+            depends_on=[self.storage],
             opts=in_namespace, **login,
+        )
+        manifest = ingress_manifest(config.domain, config.namespace, self.ingress_class, self.tls_secret,
+                                    self.cluster_issuer, [self.hub.route, self.conda_store.route])
+        # The Ingress needs the controller's class and cert-manager's issuers to exist.
+        self.routes = k8s.networking.v1.Ingress(
+            f"{name}-routes", metadata=manifest["metadata"], spec=manifest["spec"],
+            opts=pulumi.ResourceOptions.merge(self.k8s_opts, pulumi.ResourceOptions(depends_on=[self.namespace, self.ingress, self.tls])),
         )
 
         address = self.ingress.address

@@ -55,10 +55,6 @@ CONFIG_MAP_LIMIT = 1024 * 1024
 # The z2jh Service the ingress sends traffic to; NGINX upgrades WebSockets only for the
 # services its Ingress annotation names.
 PROXY_SERVICE = "proxy-public"
-# JupyterLab uploads travel base64-encoded inside JSON; nginx's 1m default breaks files > ~750 kB.
-MAX_BODY_SIZE = "10g"
-# Kernels and terminals are long-lived WebSockets; nginx's 60s default would cut idle ones.
-PROXY_TIMEOUT = "3600s"
 
 
 @dataclass(frozen=True)
@@ -81,14 +77,8 @@ class HubFacts:
     """Node selector of the user group (user servers)."""
     shared_claim: str
     """ReadWriteMany claim holding /home/<user> and /home/shared/<group>."""
-    ingress_class: str
-    """IngressClass of the platform's NGINX controller."""
-    tls_secret: str
-    """Secret holding the certificate of `domain` (made by cert-manager unless existing)."""
     secrets: HubSecrets
     """Where the hub's secrets live."""
-    cluster_issuer: str | None = None
-    """cert-manager ClusterIssuer that fills tls_secret; None for an existing certificate."""
     gpu_selector: Mapping[str, str] | None = None
     """Node selector of the GPU group GPU profiles land on unless their own node_selector names
     another: the first of ClusterOutputs.gpu_node_groups (config order); None without one."""
@@ -265,14 +255,6 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
         singleuser_env.update(integration.singleuser_env)
         volumes.extend(dict(v) for v in integration.volumes)
         mounts.extend(dict(m) for m in integration.volume_mounts)
-    annotations = {
-        "nginx.org/websocket-services": PROXY_SERVICE,
-        "nginx.org/client-max-body-size": MAX_BODY_SIZE,
-        "nginx.org/proxy-read-timeout": PROXY_TIMEOUT,
-        "nginx.org/proxy-send-timeout": PROXY_TIMEOUT,
-    }
-    if facts.cluster_issuer:
-        annotations["cert-manager.io/cluster-issuer"] = facts.cluster_issuer
     hub = config.jupyterhub
     values: dict[str, Any] = {
         "hub": {
@@ -313,14 +295,8 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
         },
         # The hook puller is a Helm hook Pulumi would wait on at every image change.
         "prePuller": {"hook": {"enabled": False}, "continuous": {"enabled": False}},
-        "ingress": {
-            "enabled": True,
-            "ingressClassName": facts.ingress_class,
-            "annotations": annotations,
-            "hosts": [config.domain],
-            "pathType": "Prefix",
-            "tls": [{"hosts": [config.domain], "secretName": facts.tls_secret}],
-        },
+        # The platform's one Ingress routes to proxy-public (qhub/values/routes.py).
+        "ingress": {"enabled": False},
         "cull": {
             "enabled": True,
             "timeout": hub.idle_timeout_minutes * 60,
