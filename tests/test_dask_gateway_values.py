@@ -80,3 +80,19 @@ def test_user_environment() -> None:
     assert env["DASK_GATEWAY__AUTH__TYPE"] == "jupyterhub"
     assert env["DASK_GATEWAY__ADDRESS"] == "http://traefik-dask-gateway.dev:80/services/dask-gateway"
     assert env["DASK_GATEWAY__PROXY_ADDRESS"] == "gateway://traefik-dask-gateway.dev:80"
+
+
+def test_user_servers_may_reach_the_gateway_proxy_through_the_network_policy() -> None:
+    """z2jh's user-pod policy blocks private IPs; without this rule Gateway() cannot connect."""
+    from tests.conftest import plan_stack
+
+    plan = plan_stack("staging")
+    hub = next(r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "jupyterhub")
+    gateway = next(r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "dask-gateway")
+    (rule,) = hub.inputs["values"]["singleuser"]["networkPolicy"]["egress"]
+    labels = rule["to"][0]["podSelector"]["matchLabels"]
+    assert labels["app.kubernetes.io/instance"] == gateway.inputs["name"]
+    assert labels["app.kubernetes.io/component"] == "traefik"
+    assert rule["ports"] == [{"port": 8000, "protocol": "TCP"}]
+    # The chart's tcp entrypoint shares the web port only while its port is "web".
+    assert gateway.inputs["values"].get("traefik", {}).get("service", {}).get("ports", {}).get("tcp", {}).get("port", "web") == "web"

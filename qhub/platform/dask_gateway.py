@@ -89,5 +89,6 @@ class DaskGateway(pulumi.ComponentResource):
             singleuser_env=values.user_environment(config),
             # The gateway checks this scope (jupyterhubServiceName); server tokens lack it by default.
             server_token_scopes=(f"access:services!service={values.HUB_SERVICE_NAME}",),
+            egress=(values.user_egress(),),
         )
         self.register_outputs({"address": self.address})

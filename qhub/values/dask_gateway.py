@@ -26,6 +26,8 @@ HUB_SERVICE_NAME = "dask-gateway"
 PREFIX = f"/services/{HUB_SERVICE_NAME}"
 # fullnameOverride makes the chart's names fixed: api-dask-gateway, traefik-dask-gateway.
 TRAEFIK_SERVICE = f"traefik-{RELEASE_NAME}"
+# The chart's Traefik listens for HTTP and, sharing the port by default, scheduler TCP on 8000.
+TRAEFIK_CONTAINER_PORT = 8000
 # PATH of the dask-gateway image, kept after an environment's bin directory.
 IMAGE_PATH = "/opt/conda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _CONFIG_SOURCE = Path(dask_gateway_config.__file__).read_text()
@@ -134,6 +136,19 @@ def dask_gateway_values(
     }
 
 
+def user_egress() -> dict[str, object]:
+    """The NetworkPolicy rule that lets user servers reach the gateway's proxy: its API and,
+    on the same port (the chart's default tcp port "web"), the schedulers' TLS connections."""
+    return {
+        "to": [{"podSelector": {"matchLabels": {
+            "app.kubernetes.io/name": "dask-gateway", "app.kubernetes.io/instance": RELEASE_NAME,
+            "app.kubernetes.io/component": "traefik",
+        }}}],
+        # The proxy container's port; a policy sees pod ports, not the Service's port 80.
+        "ports": [{"port": TRAEFIK_CONTAINER_PORT, "protocol": "TCP"}],
+    }
+
+
 def user_environment(config: QHubConfig) -> dict[str, str]:
     """Settings that make `dask_gateway.Gateway()` work with no arguments in a user server."""
     return {
@@ -149,5 +164,5 @@ def public_address(config: QHubConfig) -> str:
 
 
 __all__: Sequence[str] = (
-    "dask_gateway_values", "gateway_settings", "user_environment", "public_address", "traefik_url",
+    "dask_gateway_values", "gateway_settings", "user_egress", "user_environment", "public_address", "traefik_url",
 )

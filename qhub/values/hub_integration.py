@@ -50,3 +50,6 @@ class HubIntegration:
     """Mounts of those volumes in the user container."""
     server_token_scopes: tuple[str, ...] = ()
     """Scopes user servers' tokens need, e.g. access:services!service=dask-gateway."""
+    egress: tuple[Mapping[str, Any], ...] = ()
+    """NetworkPolicy egress rules user servers need: z2jh's policy lets them reach the hub, the
+    proxy and the internet, but no other pod in the cluster."""

@@ -251,10 +251,12 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
     singleuser_env: dict[str, str] = {}
     volumes: list[dict[str, Any]] = [{"name": SHARED_VOLUME, "persistentVolumeClaim": {"claimName": facts.shared_claim}}]
     mounts: list[dict[str, Any]] = [{"name": SHARED_VOLUME, "mountPath": f"{HOME_ROOT}/shared", "subPath": "home/shared"}]
+    egress: list[dict[str, Any]] = []
     for integration in integrations:
         singleuser_env.update(integration.singleuser_env)
         volumes.extend(dict(v) for v in integration.volumes)
         mounts.extend(dict(m) for m in integration.volume_mounts)
+        egress.extend(dict(rule) for rule in integration.egress)
     hub = config.jupyterhub
     values: dict[str, Any] = {
         "hub": {
@@ -285,6 +287,7 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             # Homes live on the shared volume, mounted per user by the hub configuration.
             "storage": {"type": "none", "homeMountPath": f"{HOME_ROOT}/jovyan", "extraVolumes": volumes, "extraVolumeMounts": mounts},
             "extraEnv": singleuser_env,
+            "networkPolicy": {"egress": egress},
         },
         "scheduling": {
             "userScheduler": {"enabled": True, "nodeSelector": general},
