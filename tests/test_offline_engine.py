@@ -89,3 +89,6 @@ def test_postponed_sdk_annotations_change_nothing_in_the_plan() -> None:
     import pulumi_kubernetes.core.v1 as core_v1  # imported by the plan above, through the hook
     from qhub.offline.lazy_annotations import _PostponedAnnotationsLoader
     assert isinstance(core_v1.__spec__.loader, _PostponedAnnotationsLoader)
+    # Its resource modules load on first use, and still show as the package's names.
+    assert "Namespace" in core_v1._LAZY_EXPORTS and "Namespace" in dir(core_v1)
+    assert core_v1.Namespace.__module__ == "pulumi_kubernetes.core.v1.Namespace"
