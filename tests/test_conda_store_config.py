@@ -18,6 +18,7 @@ from traitlets.config import Config
 
 from qhub.config import load_file
 from qhub.values import conda_store, conda_store_config
+from qhub.values.packed import pack_json
 from tests.conftest import ROOT
 
 
@@ -64,8 +65,8 @@ def _settings() -> dict:
 
 
 def _configured(tmp_path, monkeypatch) -> Config:
-    settings_file = tmp_path / "settings.json"
-    settings_file.write_text(json.dumps(_settings()))
+    settings_file = tmp_path / conda_store_config.SETTINGS_KEY
+    settings_file.write_bytes(pack_json(_settings(), "settings"))
     source = conda_store_config.__loader__.get_source(conda_store_config.__name__)
     source = source.replace(conda_store_config.SETTINGS_FILE, str(settings_file))
     monkeypatch.setenv(conda_store_config.AUTH_SECRET_ENV, "fixed-secret")
@@ -97,3 +98,11 @@ def test_role_bindings_not_everyone_admin() -> None:
     assert conda_store_config.qhub_role_bindings(settings, "amara-okafor") == {"*/*": ["admin"]}
     assert "*/*" not in conda_store_config.qhub_role_bindings(settings, "jonas-berg")
     assert conda_store_config.qhub_role_bindings(settings, "stranger") == {"shared/*": ["viewer"], "stranger/*": ["admin"]}
+
+
+def test_ten_thousand_users_fit_the_settings_configmap() -> None:
+    """Role bindings list every user's groups; compressed, 10,000 users stay far below 1 MiB."""
+    settings = _settings()
+    settings["users"] = {f"person{index:05d}@example.org": sorted({"users", f"team{index % 200:03d}", f"team{index * 7 % 200:03d}"})
+                         for index in range(10_000)}
+    assert len(pack_json(settings, "settings")) < 256 * 1024

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import gzip
 import json
 from pathlib import Path
 
 import pytest
 
 from qhub.offline.engine import Plan, plan_program
+from qhub.values import conda_store_config
 from tests.conftest import COMPAT_CONFIGS, ROOT
 from tests.support.conformance import resource_problems
 from tests.support.kubernetes_schema import SchemaError, manifest_of, validate
@@ -83,7 +86,8 @@ def test_environments_reach_conda_store_and_pods() -> None:
     files = resources["layer2-conda-store-environments"].inputs["data"]
     assert set(files) == {"environment-default.yaml", "environment-ml.yaml"}
     assert "lightgbm==4.6.0" in files["environment-ml.yaml"]
-    settings = json.loads(resources["layer2-conda-store-config"].inputs["data"]["settings.json"])
+    packed = resources["layer2-conda-store-config"].inputs["binaryData"][conda_store_config.SETTINGS_KEY]
+    settings = json.loads(gzip.decompress(base64.b64decode(packed)))
     assert settings["watch_paths"] == ["/opt/environments"]
     worker = next(c for c in resources["layer2-conda-store-deployment"].inputs["spec"]["template"]["spec"]["containers"] if c["name"] == "worker")
     assert {"name": "environments", "mountPath": "/opt/environments", "readOnly": True} in worker["volumeMounts"]

@@ -22,8 +22,8 @@ protection must be the same on every cloud.
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from qhub.platform.nfs_server import nfs_server_container, nfs_service_ports
 from qhub.values import conda_store as values
 from qhub.values import conda_store_config
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
+from qhub.values.packed import pack_json
 from qhub.values.routes import Route
 
 SECRET_NAME = "conda-store-secrets"
@@ -91,9 +92,14 @@ class CondaStore(pulumi.ComponentResource):
         )
 
         settings = values.server_settings(config, hub_internal_url=args.hub_internal_url)
-        config_data = {"conda_store_config.py": _CONFIG_SOURCE, "settings.json": json.dumps(settings, sort_keys=True)}
-        config_map = k8s.core.v1.ConfigMap(f"{name}-config", metadata=meta("conda-store-config"),
-                                           data=config_data, opts=k8s_opts)
+        # The settings carry every user's groups (role bindings): compressed, as the hub's data is.
+        packed = pack_json(settings, "conda-store's settings (users and their groups)")
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config", metadata=meta("conda-store-config"),
+            data={"conda_store_config.py": _CONFIG_SOURCE},
+            binary_data={conda_store_config.SETTINGS_KEY: base64.b64encode(packed).decode()},
+            opts=k8s_opts,
+        )
         environments = k8s.core.v1.ConfigMap(f"{name}-environments", metadata=meta("conda-store-environments"),
                                              data=values.environment_files(config), opts=k8s_opts)
         k8s.core.v1.ConfigMap(f"{name}-kernels", metadata=meta(values.KERNELS_CONFIGMAP),
@@ -114,7 +120,7 @@ class CondaStore(pulumi.ComponentResource):
         pod_labels = {**labels, "app.kubernetes.io/component": "conda-store",
                       # The server calls the hub API (token and user look-ups); z2jh's policy admits this label.
                       "hub.jupyter.org/network-access-hub": "true"}
-        checksum = hashlib.sha256(json.dumps(config_data, sort_keys=True).encode()).hexdigest()
+        checksum = hashlib.sha256(_CONFIG_SOURCE.encode() + b"\0" + packed).hexdigest()
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta("conda-store"),

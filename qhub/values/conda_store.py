@@ -93,7 +93,7 @@ def kernel_items(config: QHubConfig) -> list[dict[str, str]]:
 
 
 def server_settings(config: QHubConfig, *, hub_internal_url: str) -> dict[str, Any]:
-    """What qhub/values/conda_store_config.py configures conda-store with (settings.json).
+    """What qhub/values/conda_store_config.py configures conda-store with (settings.json.gz).
 
     The browser is sent to the hub's public URL; the token and user look-ups go to the hub
     inside the cluster (conda-store.md, pitfall 3). Role bindings come from the config's users

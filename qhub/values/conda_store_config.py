@@ -1,16 +1,19 @@
 """conda-store's traitlets config file (`conda-store-server --config` / `conda-store-worker --config`).
 
-Mounted from a ConfigMap next to settings.json (built by qhub.values.conda_store.server_settings);
+Mounted from a ConfigMap next to settings.json.gz (built by qhub.values.conda_store.server_settings);
 secrets come from the environment (Secret keys via secretKeyRef). Nothing here is templated.
 It fixes the two auth traps of the stock classes (conda-store.md): the session/JWT secret is
 fixed, so restarts keep logins; and role bindings follow the config's users and groups instead
 of making every user admin of everything.
 """
 
+import gzip
 import json
 import os
 
-SETTINGS_FILE = "/etc/conda-store/settings.json"
+SETTINGS_KEY = "settings.json.gz"
+# gzip-compressed JSON (qhub/values/packed.py): it lists every user with their groups.
+SETTINGS_FILE = "/etc/conda-store/settings.json.gz"
 AUTH_SECRET_ENV = "CONDA_STORE_AUTH_SECRET"
 CLIENT_SECRET_ENV = "CONDA_STORE_OAUTH_CLIENT_SECRET"
 
@@ -79,5 +82,5 @@ def qhub_configure(c, settings, environ):
 
 
 if "c" in globals():  # loaded by conda-store as its config file
-    with open(SETTINGS_FILE) as _file:
+    with gzip.open(SETTINGS_FILE, "rt", encoding="utf-8") as _file:
         qhub_configure(c, json.load(_file), os.environ)  # noqa: F821 - `c` comes from traitlets

@@ -14,7 +14,6 @@ named by HubFacts.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import re
@@ -27,6 +26,7 @@ from qhub.config import QHubConfig
 from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
 from qhub.values.hub_config import source as hub_source
 from qhub.values.hub_integration import HubIntegration, SecretKeyRef
+from qhub.values.packed import CONFIG_MAP_LIMIT, pack_json
 
 # The shared volume's name in user pods; the home init container mounts it whole.
 SHARED_VOLUME = "shared"
@@ -51,7 +51,6 @@ HUB_CONFIG_PATH = "/usr/local/etc/jupyterhub/jupyterhub_config.d/50-qhub.py"
 HUB_DATA_KEY = "qhub_hub.json.gz"
 HUB_DATA_PATH = "/usr/local/etc/jupyterhub/jupyterhub_config.d/50-qhub.json.gz"
 HUB_DATA_ENV = "QHUB_HUB_DATA"
-CONFIG_MAP_LIMIT = 1024 * 1024
 # The z2jh Service the ingress sends traffic to; NGINX upgrades WebSockets only for the
 # services its Ingress annotation names.
 PROXY_SERVICE = "proxy-public"
@@ -205,13 +204,11 @@ class HubFiles:
 def hub_files(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubIntegration] = ()) -> HubFiles:
     """The module and its data, ready for the ConfigMap; raises if they outgrow a ConfigMap."""
     module = hub_source()
-    document = json.dumps(hub_data(config, facts, integrations), separators=(",", ":"))
-    # mtime=0: the same data gives the same bytes, so plans show no change when nothing changed.
-    data = gzip.compress(document.encode(), compresslevel=9, mtime=0)
+    data = pack_json(hub_data(config, facts, integrations), "the hub's users, groups and profiles")
     if len(module.encode()) + len(data) > CONFIG_MAP_LIMIT:
-        raise ValueError(f"the hub's users, groups and profiles take {len(data)} bytes compressed, more than a "
+        raise ValueError(f"the hub's module and data take {len(module.encode()) + len(data)} bytes, more than a "
                          f"ConfigMap holds ({CONFIG_MAP_LIMIT}); split {HUB_DATA_KEY} across ConfigMaps")
-    checksum = hashlib.sha256(module.encode() + b"\0" + document.encode()).hexdigest()
+    checksum = hashlib.sha256(module.encode() + b"\0" + data).hexdigest()
     return HubFiles(module, data, checksum)
 
 
