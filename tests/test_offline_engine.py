@@ -92,3 +92,27 @@ def test_postponed_sdk_annotations_change_nothing_in_the_plan() -> None:
     # Its resource modules load on first use, and still show as the package's names.
     assert "Namespace" in core_v1._LAZY_EXPORTS and "Namespace" in dir(core_v1)
     assert core_v1.Namespace.__module__ == "pulumi_kubernetes.core.v1.Namespace"
+
+
+def test_prefetched_sdk_modules_cover_what_each_plan_creates() -> None:
+    """`qhub plan` imports each layer's SDK_MODULES while the QHub file is parsed; a list that
+    misses a module only costs time, but a stale one should not go unnoticed."""
+    import importlib
+
+    from qhub.stack import CLOUD_MODULES
+    from qhub.config import Provider
+    from tests.conftest import all_plans
+    from tests.support.conformance import args_class
+
+    platform = set(importlib.import_module("qhub.platform").SDK_MODULES)
+    for label, thunk in all_plans().items():
+        plan = thunk()
+        listed = platform | set(importlib.import_module(CLOUD_MODULES[Provider(plan.provider)]).SDK_MODULES)
+        for resource in plan.resources:
+            if not resource.custom or resource.read or resource.type.startswith(("pulumi:providers:", "auth0:")):
+                continue  # providers live in the packages' roots; Auth0 only when provisioning
+            cls = args_class(resource.type)
+            if cls is None:
+                continue
+            package = cls.__module__.rsplit(".", 1)[0]  # pulumi_aws.ec2.vpc -> pulumi_aws.ec2
+            assert package in listed, f"{label}: {resource.type} comes from {package}, not in SDK_MODULES"

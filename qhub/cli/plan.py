@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from qhub.cli import output
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from qhub.config import ConfigError, load_file
+    from qhub.config import ConfigError
 
     try:
         targets = resolve(args, all_when_none=False)
@@ -37,9 +38,8 @@ def run(args: argparse.Namespace) -> int:
         output.error("name one stack with --stack NAME, or a QHub file with --config FILE")
         return 2
     target = targets[0]
-    # Validate before importing Pulumi: a bad file gets its errors fast and without a traceback.
     try:
-        loaded = load_file(target.path)
+        loaded = _load(target.path)
     except ConfigError as error:
         output.issues(error.source, error.issues)
         return 1
@@ -62,6 +62,33 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_tree(plan.to_json())
     return 0
+
+
+def _load(path: Path):  # type: ignore[no-untyped-def]  # -> LoadedConfig
+    """The validated config, parsed in a child process while this one imports Pulumi and the
+    modules the stack will use (qhub/cli/background.py)."""
+    import importlib
+    import re
+
+    from qhub.cli.background import read_in_background
+    from qhub.config.files import read_text
+    from qhub.config.load import load_document
+
+    text = read_text(path)
+    document = read_in_background(path)
+    import qhub.offline.engine  # noqa: F401 - Pulumi, its mocks and the SDK import hook
+    from qhub.stack import CLOUD_MODULES
+    from qhub.config.model import Provider
+
+    # A guess from the text is enough to warm up imports; the validated config decides later.
+    guess = re.search(r"^provider:\s*[\"']?(\w+)", text, re.MULTILINE)
+    layers = ["qhub.platform"]
+    if guess and guess[1] in Provider.__members__:
+        layers.append(CLOUD_MODULES[Provider(guess[1])])
+    for layer in layers:
+        for module in importlib.import_module(layer).SDK_MODULES:
+            importlib.import_module(module)
+    return load_document(text, document(), str(path))
 
 
 def print_tree(plan: dict[str, Any]) -> None:

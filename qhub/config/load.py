@@ -46,13 +46,19 @@ _last_loaded: tuple[str, LoadedConfig] | None = None
 
 def load_file(path: Path) -> LoadedConfig:
     """Read and validate one QHub file."""
-    global _last_loaded
     text = read_text(path)
     if _last_loaded is not None and _last_loaded[0] == text:
         return replace(_last_loaded[1], source=str(path))
-    loaded = parse_config(parse_document(text, str(path)), str(path))
+    return load_document(text, parse_document(text, str(path)), str(path))
+
+
+def load_document(text: str, document: dict[str, Any], source: str) -> LoadedConfig:
+    """Validate the document parsed from `text` (read from `source`), remembering the result so
+    that loading the same text again in this process costs nothing."""
+    global _last_loaded
+    loaded = parse_config(document, source)
     _last_loaded = (text, loaded)
     return loaded
 
 
-__all__ = ["LoadedConfig", "load_file", "parse_config", "read_document", "stack_config_file", "stack_settings"]
+__all__ = ["LoadedConfig", "load_document", "load_file", "parse_config", "read_document", "stack_config_file", "stack_settings"]

@@ -14,6 +14,20 @@ from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.config.providers.aws import AmazonWebServices
 
+# The SDK modules this cloud creates resources from. `qhub plan` imports them while it parses
+# the QHub file in a second process (qhub/cli/background.py); tests/test_offline_engine.py
+# checks the list against the resources a plan creates.
+SDK_MODULES: tuple[str, ...] = (
+    "pulumi_aws.autoscaling",
+    "pulumi_aws.ec2",
+    "pulumi_aws.ecr",
+    "pulumi_aws.efs",
+    "pulumi_aws.eks",
+    "pulumi_aws.iam",
+    "pulumi_aws.vpc",
+)
+
+
 
 def build(name: str, config: QHubConfig) -> ClusterOutputs:
     """Create the AWS cluster of the config and describe it for the platform layer."""

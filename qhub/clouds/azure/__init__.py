@@ -12,6 +12,18 @@ from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.config.providers.azure import Azure
 
+# The SDK modules this cloud creates resources from. `qhub plan` imports them while it parses
+# the QHub file in a second process (qhub/cli/background.py); tests/test_offline_engine.py
+# checks the list against the resources a plan creates.
+SDK_MODULES: tuple[str, ...] = (
+    "pulumi_azure_native.authorization",
+    "pulumi_azure_native.containerregistry",
+    "pulumi_azure_native.containerservice",
+    "pulumi_azure_native.network",
+    "pulumi_azure_native.resources",
+)
+
+
 
 def build(name: str, config: QHubConfig) -> ClusterOutputs:
     """Create the AKS cluster of the config and describe it for the platform layer."""

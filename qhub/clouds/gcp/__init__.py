@@ -12,6 +12,18 @@ from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.config.providers.gcp import GoogleCloudPlatform
 
+# The SDK modules this cloud creates resources from. `qhub plan` imports them while it parses
+# the QHub file in a second process (qhub/cli/background.py); tests/test_offline_engine.py
+# checks the list against the resources a plan creates.
+SDK_MODULES: tuple[str, ...] = (
+    "pulumi_gcp.artifactregistry",
+    "pulumi_gcp.compute",
+    "pulumi_gcp.container",
+    "pulumi_gcp.projects",
+    "pulumi_gcp.serviceaccount",
+)
+
+
 
 def build(name: str, config: QHubConfig) -> ClusterOutputs:
     """Create the GKE cluster of the config and describe it for the platform layer."""
