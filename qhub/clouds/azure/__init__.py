@@ -12,9 +12,7 @@ from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.config.providers.azure import Azure
 
-# The SDK modules this cloud creates resources from. `qhub plan` imports them while it parses
-# the QHub file in a second process (qhub/cli/background.py); tests/test_offline_engine.py
-# checks the list against the resources a plan creates.
+# The SDK modules this cloud creates resources from (see qhub/clouds/__init__.py).
 SDK_MODULES: tuple[str, ...] = (
     "pulumi_azure_native.authorization",
     "pulumi_azure_native.containerregistry",
