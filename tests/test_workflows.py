@@ -49,7 +49,7 @@ def test_actionlint_passes(path: Path) -> None:
 
 
 def test_committed_workflows_are_the_generated_ones() -> None:
-    # One source: edit qhub/cicd.py, then write its output over the files.
+    # One source: edit qhub/cicd/workflows.py, then write its output over the files.
     for relative, text in expected_workflows(ROOT).items():
         assert (ROOT / relative).read_text(encoding="utf-8") == text, f"{relative} differs from qhub.cicd.expected_workflows"
 

@@ -1,148 +1,18 @@
-"""The GitHub Actions workflows of a QHub project, and the check that they still fit its stacks.
-
-Creates nothing: `expected_workflows` returns the text of the workflows `qhub init` writes when a
-stack's `ci_cd.type` is `github-actions` (the committed `.github/workflows` of this repository are
-that output, and a test keeps them equal); `check_workflows` returns the warnings `qhub validate`
-prints when workflows and stack files disagree; `stack_facts` is what a workflow reads from a
-stack's QHub file (its cloud, domain, region) so one workflow serves every provider.
-
-Pure functions over files: no Pulumi import, no network, nothing printed.
-"""
+"""Building the pull-request and deploy workflows, and reading and writing them as GitHub does."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from qhub.config.errors import ConfigError, Issue
-
-if TYPE_CHECKING:
-    from qhub.config.model import CiCd
-
-PULL_REQUEST_WORKFLOW = ".github/workflows/pull-request.yml"
-DEPLOY_WORKFLOW = ".github/workflows/deploy.yml"
-
-# Every action the workflows use, pinned to the commit of a release tag (a tag can be moved; a
-# commit cannot). The tag is written beside the commit so Dependabot and Renovate can bump both.
-# Resolved from the actions' own repositories (`git rev-parse TAG^{commit}`).
-ACTIONS: dict[str, tuple[str, str]] = {
-    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
-    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
-    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
-    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
-    "pulumi/actions": ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
-    "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
-    "google-github-actions/auth": ("7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0"),
-    "azure/login": ("f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", "v3.0.1"),
-}
-
-PYTHON_VERSION = "3.11"
-RUNNER = "ubuntu-24.04"  # a fixed image, not ubuntu-latest, so a runner upgrade is a reviewed change
-# Stacks with these names are production: deployed last, behind the `production` environment.
-PRODUCTION_STACKS = frozenset({"prod", "production"})
-PRODUCTION_ENVIRONMENT = "production"
-# Marks the plan-difference comment so later pushes edit it instead of adding another.
-COMMENT_MARKER = "<!-- qhub-plan-diff -->"
-
-_SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
-_HEADER = (
-    "# Written by `qhub init` from qhub/cicd.py. Yours to edit: `qhub validate` warns when the\n"
-    "# workflows stop previewing or deploying a stack. Set-up (state backend, OIDC roles,\n"
-    "# environments): docs/ci-cd.md.\n"
+from qhub.cicd.settings import (
+    ACTIONS, COMMENT_MARKER, DEPLOY_WORKFLOW, HEADER, PULL_REQUEST_WORKFLOW,
+    PYTHON_VERSION, RUNNER, SAME_REPOSITORY,
 )
-
-
-# --- what a workflow reads from a stack ------------------------------------------------------
-
-
-def stack_facts(stack: str, project_dir: Path = Path(".")) -> dict[str, str]:
-    """What the workflows need to know of a stack, from its QHub file, as `key=value` outputs.
-
-    `provider` picks the cloud login, `region`/`project` feed it, `url` is where the smoke check
-    looks, and `insecure_tls` is "true" when the certificate is not one a client trusts.
-    Raises ConfigError when the stack or its QHub file is invalid.
-    """
-    from qhub.config import load_file, stack_config_file
-
-    config = load_file(stack_config_file(stack, project_dir)).config
-    cloud = config.cloud
-    return {
-        "provider": config.provider.value,
-        "domain": config.domain,
-        "url": f"https://{config.domain}",
-        "region": str(getattr(cloud, "region", "") or ""),
-        "project": str(getattr(cloud, "project", "") or ""),
-        "insecure_tls": "false" if config.certificate.type in ("lets-encrypt", "existing") else "true",
-    }
-
-
-# --- the stacks of a project -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StackCi:
-    """A stack as CI sees it: its name, its `ci_cd` settings and its GitHub environment."""
-
-    name: str
-    ci: str  # "github-actions" or "none"
-    branch: str
-
-    @property
-    def production(self) -> bool:
-        return self.name in PRODUCTION_STACKS
-
-    @property
-    def environment(self) -> str:
-        return PRODUCTION_ENVIRONMENT if self.production else self.name
-
-
-def project_stacks(project_dir: Path) -> list[str]:
-    """Stacks that have a Pulumi.<stack>.yaml in the project."""
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-
-
-def _stack_ci(project_dir: Path, stack: str) -> StackCi:
-    """The stack's ci_cd settings; the defaults when its files cannot be read (validate says why)."""
-    from pydantic import ValidationError
-
-    from qhub.config import read_document, stack_config_file
-    from qhub.config.model import CiCd
-
-    try:
-        raw = read_document(stack_config_file(stack, project_dir)).get("ci_cd")
-        ci = CiCd.model_validate({"type": raw} if isinstance(raw, str) else (raw or {}))
-    except (ConfigError, ValidationError):
-        ci = CiCd.model_validate({})
-    return StackCi(stack, ci.type, ci.branch)
-
-
-def promotion_order(stacks: list[StackCi]) -> list[StackCi]:
-    """Non-production stacks first (by name), production stacks last."""
-    return sorted(stacks, key=lambda s: (s.production, s.name))
-
-
-def _deploy_branch(stacks: list[StackCi]) -> str:
-    """The branch whose pushes deploy: the one most stacks name (the first by name on a tie)."""
-    counts = Counter(s.branch for s in stacks)
-    return min(counts, key=lambda branch: (-counts[branch], branch))
-
-
-def _pulumi_version(project_dir: Path) -> str | None:
-    """The Pulumi CLI to install: the version of the pinned Python SDK (released together)."""
-    requirements = project_dir / "requirements.txt"
-    if not requirements.exists():
-        return None
-    match = re.search(r"^pulumi==([0-9][^\s;#]*)", requirements.read_text(encoding="utf-8"), re.MULTILINE)
-    return match[1] if match else None
-
-
-# --- building the workflows ------------------------------------------------------------------
+from qhub.cicd.stacks import StackCi, deploy_branch, project_pulumi_version, project_stacks, promotion_order, stack_ci
 
 
 def _uses(action: str) -> str:
@@ -342,7 +212,7 @@ def pull_request_workflow(stacks: list[StackCi], branch: str, pulumi_version: st
                 "name": "Comment the plan difference",
                 "needs": "plan",
                 # A fork's token cannot comment; its plan is in the job summaries.
-                "if": _SAME_REPOSITORY,
+                "if": SAME_REPOSITORY,
                 "runs-on": RUNNER,
                 "timeout-minutes": 5,
                 "permissions": {"pull-requests": "write"},
@@ -359,7 +229,7 @@ def pull_request_workflow(stacks: list[StackCi], branch: str, pulumi_version: st
                 "needs": "validate",
                 # Previews need the state backend and cloud read access: only for branches of
                 # this repository, whose authors already have write access.
-                "if": _SAME_REPOSITORY,
+                "if": SAME_REPOSITORY,
                 "runs-on": RUNNER,
                 "timeout-minutes": 30,
                 "permissions": {"contents": "read", "id-token": "write", "pull-requests": "write"},
@@ -429,9 +299,6 @@ def deploy_workflow(stacks: list[StackCi], branch: str, pulumi_version: str | No
     }
 
 
-# --- YAML out and in -------------------------------------------------------------------------
-
-
 class _Dumper(yaml.SafeDumper):
     """YAML 1.2 booleans only, so the `on:` key is written as is, not quoted as a YAML 1.1 bool."""
 
@@ -459,11 +326,11 @@ def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_text)
 
 
-def _dump(document: dict[str, Any]) -> str:
+def dump_workflow(document: dict[str, Any]) -> str:
     text = yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=10_000, default_flow_style=False)
     for action, (commit, tag) in ACTIONS.items():
         text = text.replace(f"uses: {action}@{commit}\n", f"uses: {action}@{commit} # {tag}\n")
-    return _HEADER + text
+    return HEADER + text
 
 
 def load_workflow(text: str) -> Any:
@@ -471,129 +338,17 @@ def load_workflow(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
-# --- the public functions --------------------------------------------------------------------
-
-
 def expected_workflows(project_dir: Path) -> dict[str, str]:
     """The workflows for the project's `github-actions` stacks: relative path -> file text.
 
     Empty when no stack uses github-actions.
     """
-    stacks = [s for s in (_stack_ci(project_dir, name) for name in project_stacks(project_dir)) if s.ci == "github-actions"]
+    stacks = [s for s in (stack_ci(project_dir, name) for name in project_stacks(project_dir)) if s.ci == "github-actions"]
     if not stacks:
         return {}
-    branch = _deploy_branch(stacks)
-    version = _pulumi_version(project_dir)
+    branch = deploy_branch(stacks)
+    version = project_pulumi_version(project_dir)
     return {
-        PULL_REQUEST_WORKFLOW: _dump(pull_request_workflow(stacks, branch, version)),
-        DEPLOY_WORKFLOW: _dump(deploy_workflow(stacks, branch, version)),
+        PULL_REQUEST_WORKFLOW: dump_workflow(pull_request_workflow(stacks, branch, version)),
+        DEPLOY_WORKFLOW: dump_workflow(deploy_workflow(stacks, branch, version)),
     }
-
-
-@dataclass(frozen=True)
-class WorkflowUse:
-    """What the project's workflows do with Pulumi: stacks previewed, stacks deployed, branches."""
-
-    previewed: dict[str, list[str]]  # stack -> workflow files
-    deployed: dict[str, list[str]]
-    deploy_branches: dict[str, list[str]]  # workflow file -> branches whose pushes run it
-    files: list[str]
-
-
-_MATRIX_REF = re.compile(r"^\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}$")
-
-
-def _job_stacks(job: dict[str, Any], value: str) -> list[str]:
-    """The stacks a `stack-name` names: a literal, or each value of a matrix key."""
-    match = _MATRIX_REF.match(value.strip())
-    if not match:
-        return [] if "${{" in value else [value.split("/")[-1]]  # org/project/stack -> stack
-    matrix = (job.get("strategy") or {}).get("matrix") or {}
-    values = matrix.get(match[1]) if isinstance(matrix, dict) else None
-    found = [str(v) for v in values] if isinstance(values, list) else []
-    found += [str(item[match[1]]) for item in matrix.get("include", []) if isinstance(item, dict) and match[1] in item]
-    return found
-
-
-def read_workflows(project_dir: Path) -> WorkflowUse:
-    """Which stacks the workflows preview and deploy, from every pulumi/actions step in them."""
-    previewed: dict[str, list[str]] = {}
-    deployed: dict[str, list[str]] = {}
-    branches: dict[str, list[str]] = {}
-    folder = project_dir / ".github" / "workflows"
-    files = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
-    for path in files:
-        relative = path.relative_to(project_dir).as_posix()
-        try:
-            document = load_workflow(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue  # actionlint and GitHub report broken workflows; here they count for nothing
-        if not isinstance(document, dict):
-            continue
-        runs_up = False
-        for job in (document.get("jobs") or {}).values():
-            if not isinstance(job, dict):
-                continue
-            for step in job.get("steps") or []:
-                if not isinstance(step, dict) or not str(step.get("uses", "")).startswith("pulumi/actions@"):
-                    continue
-                inputs = step.get("with") or {}
-                command, name = str(inputs.get("command", "")), str(inputs.get("stack-name", ""))
-                target = {"preview": previewed, "up": deployed, "update": deployed}.get(command)
-                if target is None or not name:
-                    continue
-                runs_up = runs_up or target is deployed
-                for stack in _job_stacks(job, name):
-                    target.setdefault(stack, []).append(relative)
-        if runs_up:
-            triggers = document.get("on") or {}
-            push = triggers.get("push") if isinstance(triggers, dict) else None
-            branches[relative] = [str(b) for b in (push or {}).get("branches", [])] if isinstance(push, dict) else []
-    return WorkflowUse(previewed, deployed, branches, [p.relative_to(project_dir).as_posix() for p in files])
-
-
-def check_workflows(project_dir: Path, stacks: list[str], ci_settings: Mapping[str, CiCd] | None = None) -> list[Issue]:
-    """Warnings where the GitHub workflows and the stack files disagree.
-
-    A github-actions stack that no workflow previews or deploys; a workflow naming a stack that
-    does not exist; workflows deploying stacks whose ci_cd is none; a deploy workflow triggered
-    by a branch other than the stack's ci_cd.branch. `ci_settings` gives the stacks' ci_cd when
-    the caller has already loaded them (validate does), so no file is read twice.
-    """
-    use = read_workflows(project_dir)
-    known = set(project_stacks(project_dir)) | set(stacks)
-    given = ci_settings or {}
-    settings = {
-        name: StackCi(name, given[name].type, given[name].branch) if name in given else _stack_ci(project_dir, name)
-        for name in stacks
-    }
-    issues: list[Issue] = []
-
-    def warn(path: str, message: str) -> None:
-        issues.append(Issue(path, message, severity="warning"))
-
-    for name, stack in settings.items():
-        if stack.ci == "none":
-            for workflow in sorted(set(use.previewed.get(name, []) + use.deployed.get(name, []))):
-                warn(workflow, f"runs Pulumi on stack {name!r}, whose ci_cd is none; set ci_cd: github-actions or remove the job")
-            continue
-        if name not in use.previewed:
-            warn(f"stack {name}", "no workflow runs `pulumi preview` on it for pull requests "
-                                  f"(expected in {PULL_REQUEST_WORKFLOW}; see docs/ci-cd.md)")
-        if name not in use.deployed:
-            warn(f"stack {name}", f"no workflow runs `pulumi up` on it (expected in {DEPLOY_WORKFLOW}; see docs/ci-cd.md)")
-        for workflow in sorted(set(use.deployed.get(name, []))):
-            branches = use.deploy_branches.get(workflow, [])
-            if branches and stack.branch not in branches:
-                warn(workflow, f"deploys stack {name!r} on pushes to {', '.join(branches)}, "
-                               f"but its ci_cd.branch is {stack.branch!r}")
-    for kind, found in (("previews", use.previewed), ("deploys", use.deployed)):
-        for name in sorted(set(found) - known):
-            for workflow in sorted(set(found[name])):
-                warn(workflow, f"{kind} stack {name!r}, which does not exist (no Pulumi.{name}.yaml)")
-    if settings and all(s.ci == "none" for s in settings.values()):
-        ours = [f for f in use.files if f in (PULL_REQUEST_WORKFLOW, DEPLOY_WORKFLOW)]
-        for workflow in ours:
-            if not any(workflow in files for files in (*use.previewed.values(), *use.deployed.values())):
-                warn(workflow, "present although every stack has ci_cd: none; delete it or set ci_cd: github-actions")
-    return issues
