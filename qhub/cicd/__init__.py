@@ -12,7 +12,8 @@ constants), stacks, workflows (building and YAML), checks.
 
 from qhub.cicd.checks import WorkflowUse, check_workflows, read_workflows
 from qhub.cicd.settings import ACTIONS, COMMENT_MARKER, DEPLOY_WORKFLOW, PRODUCTION_ENVIRONMENT, PRODUCTION_STACKS, PULL_REQUEST_WORKFLOW
-from qhub.cicd.stacks import StackCi, project_stacks, promotion_order, stack_facts
+from qhub.cicd.stacks import StackCi, promotion_order, stack_facts
+from qhub.config.files import project_stacks
 from qhub.cicd.workflows import deploy_workflow, expected_workflows, load_workflow, pull_request_workflow
 
 __all__ = [

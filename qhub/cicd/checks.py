@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from qhub.cicd.settings import DEPLOY_WORKFLOW, PULL_REQUEST_WORKFLOW
-from qhub.cicd.stacks import StackCi, project_stacks, stack_ci
+from qhub.cicd.stacks import StackCi, stack_ci
 from qhub.cicd.workflows import load_workflow
 from qhub.config.errors import Issue
+from qhub.config.files import project_stacks
 
 if TYPE_CHECKING:
     from qhub.config.model import CiCd

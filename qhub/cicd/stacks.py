@@ -52,11 +52,6 @@ class StackCi:
         return PRODUCTION_ENVIRONMENT if self.production else self.name
 
 
-def project_stacks(project_dir: Path) -> list[str]:
-    """Stacks that have a Pulumi.<stack>.yaml in the project."""
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-
-
 def stack_ci(project_dir: Path, stack: str) -> StackCi:
     """The stack's ci_cd settings; the defaults when its files cannot be read (validate says why)."""
     from pydantic import ValidationError

@@ -12,7 +12,8 @@ from qhub.cicd.settings import (
     ACTIONS, COMMENT_MARKER, DEPLOY_WORKFLOW, HEADER, PULL_REQUEST_WORKFLOW,
     PYTHON_VERSION, RUNNER, SAME_REPOSITORY,
 )
-from qhub.cicd.stacks import StackCi, deploy_branch, project_pulumi_version, project_stacks, promotion_order, stack_ci
+from qhub.cicd.stacks import StackCi, deploy_branch, project_pulumi_version, promotion_order, stack_ci
+from qhub.config.files import project_stacks
 
 
 def _uses(action: str) -> str:

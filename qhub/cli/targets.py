@@ -24,18 +24,13 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-dir", type=Path, default=Path("."), help="directory holding Pulumi.yaml (default: .)")
 
 
-def all_stacks(project_dir: Path) -> list[str]:
-    """Stacks that have a Pulumi.<stack>.yaml in the project."""
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-
-
 def resolve(args: argparse.Namespace, *, all_when_none: bool) -> list[Target]:
     """The targets the arguments name; raises ConfigError for a stack that does not exist."""
-    from qhub.config.files import stack_config_file
+    from qhub.config.files import project_stacks, stack_config_file
 
     project_dir: Path = args.project_dir
     if args.config is not None:
         return [Target("dev", args.config, project_dir)]
-    stacks = [args.stack] if args.stack else (all_stacks(project_dir) if all_when_none else [])
+    stacks = [args.stack] if args.stack else (project_stacks(project_dir) if all_when_none else [])
     return [Target(stack, stack_config_file(stack, project_dir), project_dir) for stack in stacks]
 

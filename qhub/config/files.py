@@ -120,11 +120,16 @@ def parse_document(text: str, source: str) -> dict[str, Any]:
     return document
 
 
+def project_stacks(project_dir: Path) -> list[str]:
+    """Stacks that have a Pulumi.<stack>.yaml in the project."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
 def stack_config_file(stack: str, project_dir: Path) -> Path:
     """The QHub file a stack points at through `qhub:configFile` in Pulumi.<stack>.yaml."""
     settings = project_dir / f"Pulumi.{stack}.yaml"
     if not settings.exists():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        known = project_stacks(project_dir)
         raise ConfigError(str(settings), [Issue("", f"no such stack; stacks here: {', '.join(known) or 'none'}")])
     document = read_document(settings)
     config = document.get("config") or {}
