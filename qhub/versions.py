@@ -30,10 +30,6 @@ CLUSTER_AUTOSCALER_CHART = Chart(
 NVIDIA_DEVICE_PLUGIN_CHART = Chart(
     "nvidia-device-plugin", "0.20.0", "https://nvidia.github.io/k8s-device-plugin"
 )
-JUPYTERHUB_SSH_CHART = Chart(
-    "jupyterhub-ssh", "0.0.1-0.dev.git.149.he5107a4", "https://yuvipanda.github.io/jupyterhub-ssh/"
-)
-
 # The Kubernetes minor new stacks get: in standard support on EKS, GKE and AKS on 2026-11-22.
 DEFAULT_KUBERNETES_VERSION = "1.35"
 # Minors in standard support per cloud (versions.md §2); older ones validate with a warning.
@@ -55,8 +51,8 @@ BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
 
 # dask-gateway's own server image, at the chart's version (the published chart sets the same tag).
 DASK_GATEWAY_SERVER_IMAGE = "ghcr.io/dask/dask-gateway-server:2026.3.0"
-# jupyterhub-ssh publishes dev builds only; these are the images of the newest chart build
-# (JUPYTERHUB_SSH_CHART). QHub runs them from its own Deployment, see qhub/platform/ssh.py.
+# jupyterhub-ssh publishes dev builds only; these are the images of its newest chart build
+# (0.0.1-0.dev.git.149.he5107a4). QHub runs them from its own Deployment, see qhub/platform/ssh.py.
 JUPYTERHUB_SSH_IMAGE = "quay.io/jupyterhub-ssh/ssh:0.0.1-0.dev.git.149.he5107a4"
 JUPYTERHUB_SFTP_IMAGE = "quay.io/jupyterhub-ssh/sftp:0.0.1-0.dev.git.142.h402a3d6"
 

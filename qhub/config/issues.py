@@ -83,7 +83,9 @@ def issues_from(error: ValidationError, root: type[BaseModel]) -> list[Issue]:
         if kind == "qhub_rule" and ctx.get("nested"):
             base = _path(loc)
             for line in str(ctx["text"]).splitlines():
-                issues.append(Issue(f"{base}.{line}" if base and not line.startswith("[") else f"{base}{line}", ""))
+                relative, _, message = line.partition(": ")
+                joined = f"{base}.{relative}" if base and not relative.startswith("[") else f"{base}{relative}"
+                issues.append(Issue(joined, message))
             continue
         path = _path(loc)
         if kind == "qhub_rule":
@@ -115,12 +117,4 @@ def issues_from(error: ValidationError, root: type[BaseModel]) -> list[Issue]:
         else:
             message = f"{_short(value)}: {item['msg'][:1].lower()}{item['msg'][1:]}"
         issues.append(Issue(path, message))
-    # split nested issues that carried their message after the first ': '
-    fixed = []
-    for issue in issues:
-        if not issue.message and ": " in issue.path:
-            path, message = issue.path.split(": ", 1)
-            fixed.append(Issue(path, message))
-        else:
-            fixed.append(issue)
-    return fixed
+    return issues

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import runpy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,6 @@ class PlannedResource:
     retain_on_delete: bool
     ignore_changes: list[str]
     inputs: dict[str, Any]
-    aliases: list[str] = field(default_factory=list)
     read: bool = False
     """An existing object the program reads (`Resource.get`), not one it manages."""
 
@@ -147,7 +147,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 inputs=plain(json_format.MessageToDict(request.object)),
-                aliases=[a.urn for a in request.aliases if a.urn] if hasattr(request, "aliases") else [],
             ))
         return response
 
@@ -220,6 +219,6 @@ def plan_program(
             config[key] = f"offline-placeholder-for-{key}"
             secret_keys.append(key)
         else:
-            config[key] = value if isinstance(value, str) else __import__("json").dumps(value)
+            config[key] = value if isinstance(value, str) else json.dumps(value)
     # A fresh context per run: Pulumi keeps its settings and root stack in context variables.
     return contextvars.Context().run(_run, program, stack, config, secret_keys, provider)
