@@ -51,13 +51,20 @@ def stack_plan(request: pytest.FixtureRequest) -> Plan:
     return plan_stack(request.param)
 
 
+def plan_sources() -> dict[str, Path]:
+    """The QHub file of every config the repository promises to plan (see all_plans)."""
+    sources = {f"stack-{s}": stack_config_file(s, ROOT) for s in STACKS}
+    sources.update({f"compat-{p.stem}": p for p in COMPAT_CONFIGS})
+    sources.update({f"fixture-{p.stem}": p for p in sorted((FIXTURES / "configs").glob("*.happy*.yaml"))})
+    return sources
+
+
 def all_plans() -> dict[str, Callable[[], Plan]]:
     """Every config the repository promises to plan: the stacks, the compat configs and each
     provider's happy fixtures. Values are thunks, so collecting tests plans nothing."""
     plans: dict[str, Callable[[], Plan]] = {f"stack-{s}": functools.partial(plan_stack, s) for s in STACKS}
-    plans.update({f"compat-{p.stem}": functools.partial(plan_config, p) for p in COMPAT_CONFIGS})
-    happy = sorted((FIXTURES / "configs").glob("*.happy*.yaml"))
-    plans.update({f"fixture-{p.stem}": functools.partial(plan_config, p) for p in happy})
+    plans.update({label: functools.partial(plan_config, path) for label, path in plan_sources().items()
+                  if not label.startswith("stack-")})
     return plans
 
 
