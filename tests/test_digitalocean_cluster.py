@@ -100,3 +100,38 @@ def test_gpu_pool_is_tainted_and_uses_the_doks_device_plugin() -> None:
     assert "taints" not in pools["user"] or not pools["user"]["taints"]
     assert plan.of_type(CLUSTER)[0].inputs["nvidiaGpuDevicePlugin"] == {"enabled": True}
     assert not [r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if "nvidia" in r.name]
+
+
+def test_kubernetes_provider_uses_a_kubeconfig_read_at_every_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The provider's kubeconfig is the one `get_kubernetes_cluster` returns on this run, never
+    the cluster resource's stored kube_configs (whose token DigitalOcean expires after 7 days)."""
+    from qhub.offline import engine
+    from qhub.offline.mock_outputs import digitalocean as do_mocks
+
+    stale, fresh = "dop_v1_stored_at_creation", "dop_v1_read_on_this_run"
+    cluster_outputs, cluster_data = do_mocks._cluster, do_mocks._cluster_data
+    monkeypatch.setitem(do_mocks.RESOURCES, CLUSTER, lambda name, inputs: _with_token(cluster_outputs(name, inputs), stale))
+    calls: list[dict] = []
+
+    def read(args: dict) -> dict:
+        calls.append(args)
+        return _with_token(cluster_data(args), fresh)
+
+    monkeypatch.setitem(do_mocks.CALLS, "digitalocean:index/getKubernetesCluster:getKubernetesCluster", read)
+    # Show secret values for this plan only: the kubeconfig is a Pulumi secret.
+    hidden = engine.plain
+    monkeypatch.setattr(engine, "plain", lambda value: hidden(value["value"]) if isinstance(value, dict)
+                        and value.get(engine._SIG) == engine._SECRET_SIG else hidden(value))
+    plan = engine.plan_program(HAPPY, "dev", "do")
+    (provider,) = plan.of_type("pulumi:providers:kubernetes")
+    assert fresh in provider.inputs["kubeconfig"] and stale not in provider.inputs["kubeconfig"]
+    (cluster,) = plan.of_type(CLUSTER)
+    assert [c.get("name") for c in calls] == [cluster.inputs["name"]]
+    assert calls[0]["kubeconfigExpireSeconds"] == 24 * 3600
+
+
+def _with_token(outputs: dict, token: str) -> dict:
+    config = outputs["kubeConfigs"][0]
+    config["rawConfig"] = config["rawConfig"].replace(config["token"], token)
+    config["token"] = token
+    return outputs

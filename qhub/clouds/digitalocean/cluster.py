@@ -2,7 +2,8 @@
 
 Creates, under one `qhub:digitalocean:Cluster`: the explicit `digitalocean.Provider`, a VPC in
 the config's region, the container registry when asked for (protected), the cluster and its
-pools (doks.py) and the Kubernetes provider from the cluster's kubeconfig.
+pools (doks.py) and the Kubernetes provider from a kubeconfig read afresh at every run.
+Reads: the cluster (`get_kubernetes_cluster`) for that kubeconfig, see `fresh_kubeconfig`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,29 @@ from qhub.config.providers.digitalocean import DigitalOcean
 STORAGE_CLASS = "do-block-storage"
 # Regions the container registry can live in; elsewhere DigitalOcean picks the nearest.
 REGISTRY_REGIONS = ("nyc3", "sfo2", "sfo3", "ams3", "sgp1", "fra1", "blr1", "syd1", "tor1", "lon1")
+
+
+# Lifetime of the kubeconfig token read at each run: long enough for the longest `pulumi up`
+# (the hub's first start may take 15 minutes) and for a day's kubectl work with the exported
+# `kubeconfig`, short enough that a copy found in state or a log is soon useless.
+KUBECONFIG_TOKEN_SECONDS = 24 * 3600
+
+
+def fresh_kubeconfig(cluster: do.KubernetesCluster, provider: do.Provider, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The cluster's kubeconfig, asked of DigitalOcean's API at every preview and update.
+
+    The cluster resource's own `kube_configs` is stored in state at creation, and DigitalOcean
+    expires its token after seven days (API: GET /v2/kubernetes/clusters/{id}/kubeconfig, "if
+    not set or 0, then the token will have a 7 day expiry"), so a provider built from it fails
+    with 401 from day eight until someone refreshes. A data source is read on every run, so its
+    token is always new. It waits for the cluster: on a stack's first preview it is unknown.
+    """
+    cluster_data = do.get_kubernetes_cluster_output(
+        name=cluster.name,
+        kubeconfig_expire_seconds=KUBECONFIG_TOKEN_SECONDS,
+        opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent, depends_on=[cluster]),
+    )
+    return pulumi.Output.secret(cluster_data.kube_configs.apply(lambda configs: configs[0].raw_config or ""))
 
 
 def tags(project: str, name: str) -> list[str]:
@@ -63,7 +87,7 @@ class DigitalOceanCluster(pulumi.ComponentResource):
             make_node_pool(name, group_name, group, cluster, stack_tags, provider, self)
             for group_name, group in block.node_groups.items() if group_name != DEFAULT_POOL
         ]
-        config = pulumi.Output.secret(cluster.kube_configs.apply(lambda configs: configs[0].raw_config or ""))
+        config = fresh_kubeconfig(cluster, provider, self)
         k8s_provider = make_k8s_provider(f"{name}-k8s", config, self)
         registry_url = registry.endpoint if registry is not None else None
         exports: dict[str, pulumi.Input[object]] = {

@@ -97,10 +97,21 @@ def _versions(args: dict[str, Any]) -> dict[str, Any]:
     return {"id": prefix, "versionPrefix": prefix, "latestVersion": slugs[0], "validVersions": slugs}
 
 
+def _cluster_data(args: dict[str, Any]) -> dict[str, Any]:
+    """get_kubernetes_cluster: the cluster of that name, with a kubeconfig made for this read."""
+    name = str(args.get("name") or "cluster")
+    cluster = _cluster(name, {"name": name})
+    cluster["kubeConfigs"][0]["expiresAt"] = "2026-11-23T10:00:00Z"  # kubeconfigExpireSeconds after now
+    return {**{k: v for k, v in cluster.items() if k != "__id"}, "id": cluster["__id"], "name": name}
+
+
 RESOURCES = {
     "digitalocean:index/vpc:Vpc": _vpc,
     "digitalocean:index/kubernetesCluster:KubernetesCluster": _cluster,
     "digitalocean:index/kubernetesNodePool:KubernetesNodePool": _node_pool,
     "digitalocean:index/containerRegistry:ContainerRegistry": _registry,
 }
-CALLS = {"digitalocean:index/getKubernetesVersions:getKubernetesVersions": _versions}
+CALLS = {
+    "digitalocean:index/getKubernetesVersions:getKubernetesVersions": _versions,
+    "digitalocean:index/getKubernetesCluster:getKubernetesCluster": _cluster_data,
+}
