@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
-from qhub.config.errors import ConfigError, Issue
+from qhub.config.errors import ConfigError, Issue, quote, shown
 
-__all__ = ["ConfigError", "Issue", "Model", "parse_dask_memory", "parse_quantity", "rule_error"]
+__all__ = ["ConfigError", "Issue", "Model", "Problem", "parse_dask_memory", "parse_quantity", "quote", "rule_error", "rules_error", "shown"]
 
 
 class Model(BaseModel):
@@ -26,14 +26,42 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
-def rule_error(message: str, nested: bool = False, **context: Any) -> PydanticCustomError:
+class _Shown:
+    """A value in a rule's message: quoted (`{value!r}`) or shown (`{value}`) at most ~60
+    characters long and without raw control characters, whatever the file held."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return quote(self.value)
+
+    def __str__(self) -> str:
+        return shown(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec) if spec else str(self)
+
+
+def rule_error(message: str, **context: Any) -> PydanticCustomError:
     """An error of a QHub rule, reported at the key path pydantic is validating.
 
-    `message` is a str.format template over `context`. With `nested`, the text is several lines
-    of `relative.path: message`, each reported as its own issue below that key path.
+    `message` is a str.format template over `context`: the template holds our own words, the
+    context the values from the file, which are shown clipped and escaped (see _Shown).
     """
-    text = message.format(**context)
-    return PydanticCustomError("qhub_rule", "{text}", {"text": text, "nested": nested})
+    text = message.format(**{key: _Shown(value) for key, value in context.items()})
+    return PydanticCustomError("qhub_rule", "{text}", {"text": text})
+
+
+Problem = tuple[tuple[str | int, ...], str]
+"""One finding of a rule: the key path below the value being validated, and the message."""
+
+
+def rules_error(problems: list[Problem]) -> PydanticCustomError:
+    """Several findings of a rule that checks a whole section, each reported at its own key
+    (`node_groups.user.max_nodes`), not at the section pydantic was validating."""
+    text = "; ".join(message for _, message in problems)
+    return PydanticCustomError("qhub_rule", "{text}", {"text": text, "problems": list(problems)})
 
 
 # Kubernetes resource quantities (k8s.io/apimachinery resource.Quantity), as storage sizes and

@@ -2,7 +2,45 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
+
+# The most characters of a value an issue quotes: enough to recognise it, short enough that a
+# 5,000-character value does not bury the message.
+QUOTE_LIMIT = 60
+
+# C0 and C1 control characters (and DEL). Issues end up on a terminal, where a raw escape
+# sequence taken from the file could hide or rewrite what is printed.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def printable(text: str) -> str:
+    """`text` with every control character written as its escape (`\\n`, `\\x1b`)."""
+    return _CONTROL.sub(_escape, text)
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` cut to about `limit` characters, with an ellipsis when something was cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def quote(value: Any) -> str:
+    """A value as an issue shows it: its repr, control characters escaped, at most ~60 characters."""
+    try:
+        text = repr(value)
+    except Exception:  # a value whose repr fails still gets named, by its type
+        text = f"<{type(value).__name__}>"
+    return clip(printable(text))
+
+
+def shown(value: Any) -> str:
+    """A value as an issue shows it unquoted (numbers, names already checked): str, escaped, clipped."""
+    return clip(printable(value if isinstance(value, str) else str(value)))
 
 
 @dataclass(frozen=True)
@@ -12,6 +50,12 @@ class Issue:
     path: str
     message: str
     severity: str = "error"  # "error" or "warning"
+
+    def __post_init__(self) -> None:
+        # The last guard: whatever built the issue, it prints as one line without raw control
+        # characters.
+        object.__setattr__(self, "path", printable(self.path))
+        object.__setattr__(self, "message", printable(self.message))
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from qhub.config.errors import ConfigError, Issue
+from qhub.config.errors import ConfigError, Issue, quote
 from qhub.config.files import parse_document, read_document, read_text, stack_config_file, stack_settings
 from qhub.config.model import QHubConfig
 from qhub.config.warnings import collect_warnings
@@ -27,7 +27,7 @@ def parse_config(document: dict[str, Any], source: str = "<config>") -> LoadedCo
     """Validate a parsed QHub document; raises ConfigError listing every error."""
     non_text = [key for key in document if not isinstance(key, str)]
     if non_text:
-        raise ConfigError(source, [Issue(str(key), "keys must be text") for key in non_text])
+        raise ConfigError(source, [Issue(f"[{quote(key)}]", "keys must be text, like project_name") for key in non_text])
     try:
         config = QHubConfig.model_validate(document)
     except ValidationError as error:

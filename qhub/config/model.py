@@ -11,10 +11,11 @@ import enum
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from qhub import versions
-from qhub.config.base import QUANTITY_HELP, Model, parse_quantity, rule_error
+from qhub.config.base import QUANTITY_HELP, Model, Problem, parse_quantity, rule_error, rules_error
+from qhub.config.errors import clip, quote
 from qhub.config.environments import Environment, EnvironmentFileName
 from qhub.config.profiles import Profiles
 from qhub.config.providers.aws import AmazonWebServices
@@ -65,9 +66,11 @@ class Certificate(Model):
     acme_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Contact address for Let's Encrypt expiry notices.")
     secret_name: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="For `existing`: the kubernetes.io/tls Secret in the platform namespace.")
 
-    def model_post_init(self, _context: Any) -> None:
+    @model_validator(mode="after")
+    def _existing_needs_secret(self) -> Certificate:
         if self.type == "existing" and not self.secret_name:
-            raise rule_error("secret_name is required when type is existing; name the kubernetes.io/tls Secret to serve")
+            raise rules_error([(("secret_name",), "required when type is existing; name the kubernetes.io/tls Secret to serve")])
+        return self
 
 
 # QHub 0.x hub images (e.g. in qhub-ops files) ran JupyterHub 1.x for z2jh 0.9.
@@ -95,7 +98,7 @@ class DefaultImages(Model):
 
 def _quantity(value: str) -> str:
     if not isinstance(value, str) or parse_quantity(value) is None:
-        raise rule_error("{value!r} is not a size; expected {help}", value=value, help=QUANTITY_HELP)
+        raise rule_error("{value!r} is not a size; expected " + QUANTITY_HELP, value=value)
     return value
 
 
@@ -185,25 +188,29 @@ class QHubConfig(Model):
     @classmethod
     def _profiles_name_known_people(cls, profiles: Profiles, info: ValidationInfo) -> Profiles:
         security: Security | None = info.data.get("security")
-        problems: list[str] = []
+        problems: list[Problem] = []
         if security is not None:
+            defined = clip(", ".join(sorted(security.groups)), 200)
             for index, profile in enumerate(profiles.jupyterlab):
-                for user in profile.users:
+                name = quote(profile.display_name)
+                for position, user in enumerate(profile.users):
                     if user not in security.users:
-                        problems.append(f"jupyterlab[{index}].users: {user!r} (profile {profile.display_name!r}) is not in security.users")
-                for group in profile.groups:
+                        problems.append((("jupyterlab", index, "users", position), f"{quote(user)} (profile {name}) is not in security.users"))
+                for position, group in enumerate(profile.groups):
                     if group not in security.groups:
-                        problems.append(f"jupyterlab[{index}].groups: {group!r} (profile {profile.display_name!r}) is not in security.groups; defined: {', '.join(sorted(security.groups))}")
+                        problems.append((("jupyterlab", index, "groups", position), f"{quote(group)} (profile {name}) is not in security.groups; defined: {defined}"))
         gpu_groups = _gpu_groups(info.data)
         if gpu_groups is not None and not gpu_groups:
             for index, profile in enumerate(profiles.jupyterlab):
                 if profile.gpus:
-                    problems.append(f"jupyterlab[{index}]: profile {profile.display_name!r} asks for {profile.gpus} GPU(s) but no node group has GPUs; add a group with gpu: true")
+                    # The key that asked for them: `gpu`, or the override it is short for.
+                    key = ("gpu",) if profile.gpu else ("kubespawner_override", "extra_resource_limits", "nvidia.com/gpu")
+                    problems.append((("jupyterlab", index, *key), f"profile {quote(profile.display_name)} asks for {profile.gpus} GPU(s) but no node group has GPUs; add a group with gpu: true"))
             for name, worker in profiles.dask_worker.items():
                 if worker.worker_gpus:
-                    problems.append(f"dask_worker.{name}: asks for {worker.worker_gpus} GPU(s) per worker but no node group has GPUs; add a group with gpu: true")
+                    problems.append((("dask_worker", name, "worker_gpus"), f"asks for {worker.worker_gpus} GPU(s) per worker but no node group has GPUs; add a group with gpu: true"))
         if problems:
-            raise rule_error("\n".join(problems), nested=True)
+            raise rules_error(problems)
         return profiles
 
     # -- derived facts, so no other layer dispatches on the provider for them --------------

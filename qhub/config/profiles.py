@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from qhub.config.base import Model, parse_dask_memory, rule_error
+from qhub.config.base import Model, Problem, parse_dask_memory, rule_error, rules_error
+from qhub.config.errors import clip, quote
 
 # The KubeSpawner (7.0.0) options a profile may override. KubeSpawner applies overrides with
 # setattr and silently drops unknown names, so a typo here would do nothing; we refuse it instead.
@@ -41,21 +43,23 @@ class JupyterLabProfile(Model):
     @classmethod
     def _known_spawner_options(cls, override: dict[str, Any]) -> dict[str, Any]:
         mapped: dict[str, Any] = {}
-        problems: list[str] = []
+        problems: list[Problem] = []
         for key, value in override.items():
             name = KUBESPAWNER_ALIASES.get(key, key)
             if name in QHUB_MANAGED_KEYS:
-                problems.append(f"{key}: set from security.users and security.groups; a profile cannot override it")
+                problems.append(((key,), "set from security.users and security.groups; a profile cannot override it"))
             elif name not in KUBESPAWNER_OVERRIDE_KEYS:
                 import difflib  # only on error: keeps `qhub validate` fast
 
                 close = difflib.get_close_matches(name, KUBESPAWNER_OVERRIDE_KEYS, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
-                problems.append(f"{key}: not a KubeSpawner option a profile can set; {hint}allowed: {', '.join(sorted(KUBESPAWNER_OVERRIDE_KEYS))}")
+                problems.append(((key,), f"not a KubeSpawner option a profile can set; {hint}allowed: {', '.join(sorted(KUBESPAWNER_OVERRIDE_KEYS))}"))
+            elif name == "extra_resource_limits" and (problem := _gpu_limit_problem(value)):
+                problems.append(problem)
             else:
                 mapped[name] = value
         if problems:
-            raise rule_error("\n".join(problems), nested=True)
+            raise rules_error(problems)
         return mapped
 
     @property
@@ -63,6 +67,19 @@ class JupyterLabProfile(Model):
         """GPUs a server of this profile asks for, by either way of writing it."""
         limits = self.kubespawner_override.get("extra_resource_limits") or {}
         return self.gpu or int(limits.get("nvidia.com/gpu", 0) or 0)
+
+
+def _gpu_limit_problem(limits: object) -> Problem | None:
+    """What is wrong with an `extra_resource_limits` override, which `gpus` reads: KubeSpawner
+    takes a mapping of resource names to quantities, and GPUs come whole."""
+    if not isinstance(limits, dict):
+        return (("extra_resource_limits",), f"expected a mapping of resource names to limits, like {{nvidia.com/gpu: 1}}; got {quote(limits)}")
+    gpus = limits.get("nvidia.com/gpu")
+    if isinstance(gpus, str) and re.fullmatch(r"[0-9]{1,2}", gpus):  # a quoted count, as Kubernetes quantities may be
+        gpus = int(gpus)
+    if gpus is not None and (isinstance(gpus, bool) or not isinstance(gpus, int) or not 0 <= gpus <= 16):
+        return (("extra_resource_limits", "nvidia.com/gpu"), f"{quote(gpus)} is not a number of GPUs; expected a whole number from 0 to 16")
+    return None
 
 
 class DaskWorkerProfile(Model):
@@ -86,13 +103,13 @@ class DaskWorkerProfile(Model):
 
     @model_validator(mode="after")
     def _within_limits(self) -> DaskWorkerProfile:
-        problems = []
+        problems: list[Problem] = []
         if self.worker_cores > self.worker_cores_limit:
-            problems.append(f"worker_cores: {self.worker_cores:g} exceeds worker_cores_limit {self.worker_cores_limit:g}; the request must not exceed the limit")
+            problems.append((("worker_cores",), f"{self.worker_cores:g} exceeds worker_cores_limit {self.worker_cores_limit:g}; the request must not exceed the limit"))
         if parse_dask_memory(self.worker_memory) > parse_dask_memory(self.worker_memory_limit):  # type: ignore[operator]
-            problems.append(f"worker_memory: {self.worker_memory} exceeds worker_memory_limit {self.worker_memory_limit}; the request must not exceed the limit")
+            problems.append((("worker_memory",), f"{clip(self.worker_memory)} exceeds worker_memory_limit {clip(self.worker_memory_limit)}; the request must not exceed the limit"))
         if problems:
-            raise rule_error("\n".join(problems), nested=True)
+            raise rules_error(problems)
         return self
 
 
@@ -121,14 +138,19 @@ class Profiles(Model):
     @field_validator("jupyterlab")
     @classmethod
     def _one_default(cls, profiles: list[JupyterLabProfile]) -> list[JupyterLabProfile]:
-        defaults = [p.display_name for p in profiles if p.default]
+        # Each finding at the profile that breaks the rule: the second default, the second use
+        # of a name.
+        problems: list[Problem] = []
+        defaults = [index for index, p in enumerate(profiles) if p.default]
         if len(defaults) > 1:
-            raise rule_error(
-                "{count} profiles are marked default ({names}); at most one may be",
-                count=len(defaults), names=", ".join(defaults),
-            )
-        names = [p.display_name for p in profiles]
-        twice = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) != len(names) else []
-        if twice:
-            raise rule_error("display_name {names} used by more than one profile; names must be unique", names=", ".join(twice))
+            names = clip(", ".join(quote(profiles[i].display_name) for i in defaults), 200)
+            problems += [((index, "default"), f"{len(defaults)} profiles are marked default ({names}); at most one may be")
+                         for index in defaults[1:]]
+        first_use: dict[str, int] = {}
+        for index, profile in enumerate(profiles):
+            earlier = first_use.setdefault(profile.display_name, index)
+            if earlier != index:
+                problems.append(((index, "display_name"), f"{quote(profile.display_name)} is already the name of jupyterlab[{earlier}]; names must be unique"))
+        if problems:
+            raise rules_error(problems)
         return profiles

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 
-from qhub.config.base import Model, rule_error
+from qhub.config.base import Model, Problem, rules_error
+from qhub.config.errors import clip, quote
 
 # Unix ids: positive, below 2**31 (the seed suggests starting high, e.g. 10000000).
 UnixId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -36,9 +37,9 @@ class Auth0AuthConfig(Model):
     @model_validator(mode="after")
     def _client_needs_tenant(self) -> Auth0AuthConfig:
         if self.client_id and not self.auth0_subdomain:
-            raise rule_error(
-                "auth0_subdomain is missing; an existing Auth0 client needs its tenant (or leave config empty to create the client)"
-            )
+            raise rules_error([(("auth0_subdomain",), (
+                "missing; an existing Auth0 client (client_id) needs its tenant (or leave config empty to create the client)"
+            ))])
         return self
 
     @property
@@ -98,25 +99,25 @@ class Security(Model):
 
     @model_validator(mode="after")
     def _ids_and_memberships(self) -> Security:
-        problems: list[str] = []
+        problems: list[Problem] = []
+        defined = clip(", ".join(sorted(self.groups)), 200) or "none"
         seen_uids: dict[int, str] = {}
         for name, user in self.users.items():
             if user.uid in seen_uids:
-                problems.append(f"users.{name}.uid: {user.uid} is already the uid of {seen_uids[user.uid]}; uids must be unique")
+                problems.append((("users", name, "uid"), f"{user.uid} is already the uid of {clip(seen_uids[user.uid])}; uids must be unique"))
             seen_uids.setdefault(user.uid, name)
-            for group in [user.primary_group, *user.secondary_groups]:
+            if user.primary_group not in self.groups:
+                problems.append((("users", name, "primary_group"), f"group {quote(user.primary_group)} is not defined; defined groups: {defined}"))
+            for position, group in enumerate(user.secondary_groups):
                 if group not in self.groups:
-                    key = "primary_group" if group == user.primary_group else "secondary_groups"
-                    problems.append(
-                        f"users.{name}.{key}: group {group!r} is not defined; defined groups: {', '.join(sorted(self.groups)) or 'none'}"
-                    )
+                    problems.append((("users", name, "secondary_groups", position), f"group {quote(group)} is not defined; defined groups: {defined}"))
         seen_gids: dict[int, str] = {}
         for name, group in self.groups.items():
             if group.gid in seen_gids:
-                problems.append(f"groups.{name}.gid: {group.gid} is already the gid of {seen_gids[group.gid]}; gids must be unique")
+                problems.append((("groups", name, "gid"), f"{group.gid} is already the gid of {clip(seen_gids[group.gid])}; gids must be unique"))
             seen_gids.setdefault(group.gid, name)
         if problems:
-            raise rule_error("\n".join(problems), nested=True)
+            raise rules_error(problems)
         return self
 
     @cached_property

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from qhub import versions
-from qhub.config.errors import Issue
+from qhub.config.errors import Issue, clip, quote
 from qhub.config.model import PROVIDER_BLOCKS, QHubConfig
+from qhub.config.providers.azure import AZURE_REGIONS, Azure, is_known_region
 from qhub.config.providers.common import CloudBlock
 from qhub.config.security import Auth0Auth, GitHubAuth
 
@@ -28,10 +29,21 @@ def collect_warnings(config: QHubConfig) -> list[Issue]:
         if supported and cloud.kubernetes_minor not in supported:
             warnings.append(Issue(
                 f"{PROVIDER_BLOCKS[config.provider]}.kubernetes_version",
-                f"{cloud.kubernetes_version} is not in standard support on this cloud (supported: {', '.join(supported)}); "
+                f"{clip(cloud.kubernetes_version)} is not in standard support on this cloud (supported: {', '.join(supported)}); "
                 "the cloud will refuse to create it, so upgrade before deploying",
                 "warning",
             ))
+    if isinstance(cloud, Azure) and not is_known_region(cloud.region):
+        # Shaped like a region but not in Azure's table: a typo, or a region newer than the table.
+        import difflib  # only when warning: keeps `qhub validate` fast
+
+        close = difflib.get_close_matches(cloud.region, sorted(AZURE_REGIONS.values()), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        warnings.append(Issue(
+            "azure.region",
+            f"{quote(cloud.region)} is not in QHub's list of Azure regions; {hint}(a region newer than the list works, but Azure refuses a name it does not have)",
+            "warning",
+        ))
     if not config.security.users:
         warnings.append(Issue("security.users", "no users are listed, so nobody can log in", "warning"))
     if config.certificate.type.startswith("lets-encrypt") and not config.certificate.acme_email:
@@ -39,7 +51,7 @@ def collect_warnings(config: QHubConfig) -> list[Issue]:
     if config.default_images.legacy_hub_image:
         warnings.append(Issue(
             "default_images.jupyterhub",
-            f"{config.default_images.jupyterhub} was built for QHub's z2jh 0.9 and does not run on z2jh "
+            f"{clip(config.default_images.jupyterhub, 100)} was built for QHub's z2jh 0.9 and does not run on z2jh "
             f"{versions.JUPYTERHUB_CHART.version}; the chart's hub image {config.default_images.hub} is used instead",
             "warning",
         ))

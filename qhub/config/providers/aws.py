@@ -7,8 +7,8 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from qhub.config.base import Model, rule_error
-from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups, zones_in_region
+from qhub.config.base import Model, rule_error, rules_error
+from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups, zones_outside_region
 
 # g4dn, g5, g5g, g6, g6e, gr6, p3, p4d, p5, ... carry NVIDIA GPUs.
 AWS_GPU_FAMILY = re.compile(r"^(g4dn|g5|g5g|g6|g6e|g6f|gr6|gr6f|g7e|p[2-6][a-z0-9]*)\.")
@@ -78,5 +78,6 @@ class AmazonWebServices(CloudBlock):
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> AmazonWebServices:
-        zones_in_region(self.availability_zones, self.region)
+        if problems := zones_outside_region("availability_zones", self.availability_zones, self.region):
+            raise rules_error(problems)
         return self

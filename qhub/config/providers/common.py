@@ -7,7 +7,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from qhub.config.base import Model, rule_error
+from qhub.config.base import Model, Problem, rule_error, rules_error
+from qhub.config.errors import clip, quote, shown
 from qhub.versions import DEFAULT_KUBERNETES_VERSION
 
 # Node group names become cloud resource names and Kubernetes label values.
@@ -36,23 +37,20 @@ class NodeGroup(Model):
     @classmethod
     def _instance_is_this_clouds(cls, value: str) -> str:
         if not cls.instance_pattern.match(value):
-            raise rule_error(
-                "{value!r} is not a machine type of {cloud}; expected one like {examples}",
-                value=value, cloud=cls.cloud_label, examples=cls.instance_examples,
-            )
+            raise rule_error(f"{{value!r}} is not a machine type of {cls.cloud_label}; expected one like {cls.instance_examples}", value=value)
         return value
 
     @model_validator(mode="after")
     def _sizes_make_sense(self) -> NodeGroup:
+        problems: list[Problem] = []
         if self.min_nodes < 0:
-            raise rule_error("min_nodes is {value}; it must be 0 or more", value=self.min_nodes)
+            problems.append((("min_nodes",), f"min_nodes is {shown(self.min_nodes)}; it must be 0 or more"))
         if self.max_nodes < 1:
-            raise rule_error("max_nodes is {value}; it must be at least 1", value=self.max_nodes)
-        if self.max_nodes < self.min_nodes:
-            raise rule_error(
-                "max_nodes ({max}) is below min_nodes ({min}); max_nodes must be >= min_nodes",
-                max=self.max_nodes, min=self.min_nodes,
-            )
+            problems.append((("max_nodes",), f"max_nodes is {shown(self.max_nodes)}; it must be at least 1"))
+        elif self.max_nodes < self.min_nodes:
+            problems.append((("max_nodes",), f"max_nodes ({shown(self.max_nodes)}) is below min_nodes ({shown(self.min_nodes)}); max_nodes must be >= min_nodes"))
+        if problems:
+            raise rules_error(problems)
         return self
 
     @property
@@ -69,10 +67,7 @@ class NodeGroup(Model):
         # The platform taints, equips and schedules NVIDIA GPUs only: an AMD machine flagged as a
         # GPU group would get the wrong device plugin and its GPU pods would never schedule.
         if self.gpu and self.amd_gpu_pattern and self.amd_gpu_pattern.match(self.instance):
-            raise rule_error(
-                "gpu is true but {instance} has AMD GPUs; QHub schedules NVIDIA GPUs (nvidia.com/gpu) only",
-                instance=self.instance,
-            )
+            raise rules_error([(("gpu",), f"gpu is true but {quote(self.instance)} has AMD GPUs; QHub schedules NVIDIA GPUs (nvidia.com/gpu) only")])
         return self
 
 
@@ -80,10 +75,11 @@ def check_required_groups(groups: dict[str, NodeGroup] | dict[str, object]) -> N
     """The platform needs the general, user and worker groups; more are allowed."""
     missing = [name for name in REQUIRED_NODE_GROUPS if name not in groups]
     if missing:
-        raise rule_error(
-            "node group(s) {missing} missing; every cluster needs general, user and worker (more groups are allowed)",
-            missing=", ".join(missing),
-        )
+        # Reported at each missing group's key, as pydantic reports a missing key.
+        raise rules_error([
+            ((name,), "node group missing; every cluster needs general, user and worker (more groups are allowed)")
+            for name in missing
+        ])
 
 
 class CloudBlock(Model):
@@ -99,10 +95,7 @@ class CloudBlock(Model):
     @classmethod
     def _region_looks_right(cls, value: str) -> str:
         if not cls.region_pattern.match(value):
-            raise rule_error(
-                "{value!r} is not a region of this cloud; expected one like {examples}",
-                value=value, examples=cls.region_examples,
-            )
+            raise rule_error(f"{{value!r}} is not a region of this cloud; expected one like {cls.region_examples}", value=value)
         return value
 
     @field_validator("kubernetes_version", mode="before")
@@ -131,11 +124,12 @@ class CloudBlock(Model):
         return ".".join(self.kubernetes_version.split(".")[:2]).split("-")[0]
 
 
-def zones_in_region(zones: list[str], region: str) -> None:
-    """Availability zones are named after their region (`us-west-2a` in `us-west-2`)."""
+def zones_outside_region(key: str, zones: list[str], region: str) -> list[Problem]:
+    """The problem with the zones of `key`, if any: availability zones are named after their
+    region (`us-west-2a` in `us-west-2`)."""
     outside = [zone for zone in zones if not re.match(rf"^{re.escape(region)}(-?[a-z]|-[a-z0-9-]+)$", zone)]
-    if outside:
-        raise rule_error(
-            "zone(s) {zones} are not in region {region}; zones must be of the form {region}a, {region}b, ...",
-            zones=", ".join(outside), region=region,
-        )
+    if not outside:
+        return []
+    names = clip(", ".join(shown(zone) for zone in outside), 200)
+    region = shown(region)
+    return [((key,), f"zone(s) {names} are not in region {region}; zones must be of the form {region}a, {region}b, ...")]

@@ -7,8 +7,9 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from qhub.config.base import Model, rule_error
-from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups, zones_in_region
+from qhub.config.base import Model, rule_error, rules_error
+from qhub.config.errors import quote
+from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups, zones_outside_region
 
 
 class GuestAccelerator(Model):
@@ -36,10 +37,10 @@ class GcpNodeGroup(NodeGroup):
     def _gpu_needs_accelerators(self) -> GcpNodeGroup:
         # GKE attaches GPUs to general-purpose machines only when told which and how many.
         if self.gpu and not self.guest_accelerators and not re.match(r"^(a2|a3|a4|g2|g4)-", self.instance):
-            raise rule_error(
-                "gpu is true but {instance} has no built-in GPUs; add guest_accelerators, e.g. [{{type: nvidia-tesla-t4, count: 1}}], or use a g2/a2 machine type",
-                instance=self.instance,
-            )
+            raise rules_error([(("gpu",), (
+                f"gpu is true but {quote(self.instance)} has no built-in GPUs; add guest_accelerators, "
+                "e.g. [{type: nvidia-tesla-t4, count: 1}], or use a g2/a2 machine type"
+            ))])
         return self
 
 
@@ -77,13 +78,18 @@ class GoogleCloudPlatform(CloudBlock):
     def _ranges_disjoint(self) -> GoogleCloudPlatform:
         ranges = {key: ipaddress.ip_network(getattr(self, key)) for key in ("subnet_cidr", "pods_cidr", "services_cidr", "master_cidr")}
         keys = list(ranges)
-        for i, first in enumerate(keys):
-            for second in keys[i + 1:]:
-                if ranges[first].overlaps(ranges[second]):
-                    raise rule_error("{first} and {second} overlap; the four ranges must be disjoint", first=first, second=second)
+        problems = [
+            ((second,), f"{ranges[second]} overlaps {first} ({ranges[first]}); subnet_cidr, pods_cidr, services_cidr and master_cidr must be disjoint")
+            for i, first in enumerate(keys) for second in keys[i + 1:] if ranges[first].overlaps(ranges[second])
+        ]
+        if problems:
+            raise rules_error(problems)
         return self
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> GoogleCloudPlatform:
-        zones_in_region(self.availability_zones + ([self.zone] if self.zone else []), self.region)
+        problems = zones_outside_region("availability_zones", self.availability_zones, self.region)
+        problems += zones_outside_region("zone", [self.zone] if self.zone else [], self.region)
+        if problems:
+            raise rules_error(problems)
         return self
