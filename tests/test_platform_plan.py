@@ -105,12 +105,16 @@ def test_hub_waits_for_its_secret_and_the_ingress_for_the_controller_and_issuers
     # A dependency on a component is recorded as one on each of its resources.
     for dependency in (f"{NAME}-jupyterhub-secrets", f"{NAME}-jupyterhub-config", f"{NAME}-storage-claim"):
         assert plan.named(dependency).urn in hub.dependencies, dependency
-    routes = plan.named(f"{NAME}-routes")
-    for dependency in (f"{NAME}-ingress-release", f"{NAME}-tls-release", f"{NAME}-tls-issuer-self-signed"):
-        assert plan.named(dependency).urn in routes.dependencies, dependency
-    assert routes.inputs["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "analytics-self-signed"
-    assert routes.inputs["spec"]["ingressClassName"] == plan.named(f"{NAME}-ingress-release").inputs["values"]["controller"]["ingressClass"]["name"]
-    backends = {p["path"]: p["backend"]["service"]["name"] for p in routes.inputs["spec"]["rules"][0]["http"]["paths"]}
+    master = plan.named(f"{NAME}-routes")
+    minions = [r for r in plan.of_type("kubernetes:networking.k8s.io/v1:Ingress") if r is not master]
+    ingress_class = plan.named(f"{NAME}-ingress-release").inputs["values"]["controller"]["ingressClass"]["name"]
+    for ingress in (master, *minions):
+        for dependency in (f"{NAME}-ingress-release", f"{NAME}-tls-release", f"{NAME}-tls-issuer-self-signed"):
+            assert plan.named(dependency).urn in ingress.dependencies, dependency
+        assert ingress.inputs["spec"]["ingressClassName"] == ingress_class
+    assert master.inputs["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "analytics-self-signed"
+    backends = {p["path"]: p["backend"]["service"]["name"]
+                for minion in minions for p in minion.inputs["spec"]["rules"][0]["http"]["paths"]}
     assert backends == {"/": "proxy-public", "/conda-store": "conda-store-server"}
 
 

@@ -13,7 +13,7 @@ from qhub.config.security import Auth0Auth, GitHubAuth
 from qhub.values.cert_manager import acme_issuer_spec, cert_manager_values
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
 from qhub.values.jupyterhub import HubFacts, HubSecrets, jupyterhub_values
-from qhub.values.routes import Route, ingress_manifest
+from qhub.values.routes import Route, ingress_manifests
 from qhub.values.nginx_ingress import nginx_ingress_values
 from tests.conftest import COMPAT_CONFIGS, FIXTURES, ROOT
 from tests.helm_values import helm_merge, schema_errors
@@ -56,29 +56,36 @@ def test_helm_merge_replaces_lists_and_deletes_nulls() -> None:
     assert helm_merge({"a": {"b": [1], "c": 1, "d": 2}}, {"a": {"b": [2], "c": None}}) == {"a": {"b": [2], "d": 2}}
 
 
-def test_platform_ingress_serves_websockets_and_large_uploads_with_tls() -> None:
+def test_platform_ingresses_serve_websockets_and_large_uploads_with_tls() -> None:
     config = load_file(ROOT / "stacks" / "staging.yaml").config
     assert jupyterhub_values(config, facts(config))["ingress"] == {"enabled": False}
     routes = [Route("/", "proxy-public", 80, websocket=True), Route("/conda-store", "conda-store-server", 8080)]
-    ingress = ingress_manifest(config.domain, "dev", "nginx-dev", "qhub-tls", "dev-letsencrypt-production", routes)
-    annotations = ingress["metadata"]["annotations"]
-    assert annotations["nginx.org/websocket-services"] == "proxy-public"
+    master, hub, conda = ingress_manifests(config.domain, "dev", "nginx-dev", "qhub-tls", "dev-letsencrypt-production", routes)
+    annotations = master["metadata"]["annotations"]
+    assert annotations["nginx.org/mergeable-ingress-type"] == "master"
+    # Inherited by every minion (the controller's minionInheritanceList), the solver's too.
     assert annotations["nginx.org/client-max-body-size"].endswith("g")
     assert annotations["cert-manager.io/cluster-issuer"] == "dev-letsencrypt-production"
-    # cert-manager's own solver Ingress would be ignored by F5 NGINX as a second Ingress of the host.
-    assert annotations["acme.cert-manager.io/http01-edit-in-place"] == "true"
+    # cert-manager adds a minion of its own; it never edits an Ingress Pulumi owns.
+    assert not [key for key in annotations if key.startswith("acme.cert-manager.io/")]
     assert not [key for key in annotations if key.startswith("nginx.ingress.kubernetes.io/")]
-    spec = ingress["spec"]
-    assert spec["ingressClassName"] == "nginx-dev"
-    assert spec["tls"] == [{"hosts": [config.domain], "secretName": "qhub-tls"}]
-    paths = [p["path"] for p in spec["rules"][0]["http"]["paths"]]
-    assert paths == ["/conda-store", "/"], "longest prefix first"
+    # The controller refuses websocket-services on a master and paths on it.
+    assert "nginx.org/websocket-services" not in annotations and "http" not in master["spec"]["rules"][0]
+    assert master["spec"]["tls"] == [{"hosts": [config.domain], "secretName": "qhub-tls"}]
+    for minion, route in ((hub, routes[0]), (conda, routes[1])):
+        assert minion["metadata"]["annotations"]["nginx.org/mergeable-ingress-type"] == "minion"
+        assert "tls" not in minion["spec"] and minion["spec"]["ingressClassName"] == "nginx-dev"
+        (rule,) = minion["spec"]["rules"]
+        assert rule["host"] == config.domain
+        assert [p["path"] for p in rule["http"]["paths"]] == [route.path]
+    assert hub["metadata"]["annotations"]["nginx.org/websocket-services"] == "proxy-public"
+    assert "nginx.org/websocket-services" not in conda["metadata"]["annotations"]
 
 
 def test_existing_certificate_needs_no_issuer() -> None:
-    ingress = ingress_manifest("lab.example.org", "dev", "nginx-dev", "my-cert", None, [Route("/", "proxy-public", 80, websocket=True)])
-    assert "cert-manager.io/cluster-issuer" not in ingress["metadata"]["annotations"]
-    assert ingress["spec"]["tls"][0]["secretName"] == "my-cert"
+    master, _ = ingress_manifests("lab.example.org", "dev", "nginx-dev", "my-cert", None, [Route("/", "proxy-public", 80, websocket=True)])
+    assert "cert-manager.io/cluster-issuer" not in master["metadata"]["annotations"]
+    assert master["spec"]["tls"][0]["secretName"] == "my-cert"
 
 
 def test_hub_secrets_only_by_reference() -> None:
@@ -117,5 +124,9 @@ def test_cert_manager_values_match_the_chart_schema() -> None:
 
 def test_acme_issuer_solves_through_the_platform_ingress_class() -> None:
     spec = acme_issuer_spec("https://acme", "account", "nginx-dev", None)
-    assert spec["acme"]["solvers"] == [{"http01": {"ingress": {"ingressClassName": "nginx-dev"}}}]
+    # The solver's Ingress joins the host's mergeable master as a minion.
+    assert spec["acme"]["solvers"] == [{"http01": {"ingress": {
+        "ingressClassName": "nginx-dev",
+        "ingressTemplate": {"metadata": {"annotations": {"nginx.org/mergeable-ingress-type": "minion"}}},
+    }}}]
     assert "email" not in spec["acme"]

@@ -4,8 +4,9 @@ Creates, in this order: the platform namespace; the shared storage (SharedStorag
 ingress controller (IngressController); cert-manager and its ClusterIssuers (CertManager); the
 Auth0 application when the config asks the program to create it (Auth0Application); a random
 admin password for password login; then the platform services (dask-gateway, conda-store, SSH)
-whose HubIntegrations the hub takes; JupyterHub; and last the platform's one Ingress, routing
-`/` to the hub and `/conda-store` to conda-store with TLS for `domain`.
+whose HubIntegrations the hub takes; JupyterHub; and last the platform's Ingresses for `domain`
+(qhub/values/routes.py): a mergeable master with TLS, and minions routing `/` to the hub and
+`/conda-store` to conda-store.
 
 Attributes other components use: `namespace_name`, `shared_claim`, `node_selectors`,
 `ingress_class`, `cluster_issuer`, `tls_secret`, `domain`, `k8s_opts`.
@@ -30,7 +31,7 @@ from qhub.platform.jupyterhub import JupyterHub
 from qhub.platform.ssh import Ssh, SshArgs
 from qhub.platform.storage import SharedStorage
 from qhub.platform.tls import CertManager
-from qhub.values.routes import ingress_manifest
+from qhub.values.routes import ingress_manifests
 from qhub.stack import StackSecrets
 from qhub.values.conda_store import CondaMount
 from qhub.values.hub_integration import HubIntegration
@@ -84,13 +85,19 @@ class Platform(pulumi.ComponentResource):
             depends_on=[self.storage],
             opts=in_namespace, **login,
         )
-        manifest = ingress_manifest(config.domain, config.namespace, self.ingress_class, self.tls_secret,
-                                    self.cluster_issuer, [self.hub.route, self.conda_store.route])
-        # The Ingress needs the controller's class and cert-manager's issuers to exist.
-        self.routes = k8s.networking.v1.Ingress(
-            f"{name}-routes", metadata=manifest["metadata"], spec=manifest["spec"],
-            opts=pulumi.ResourceOptions.merge(self.k8s_opts, pulumi.ResourceOptions(depends_on=[self.namespace, self.ingress, self.tls])),
-        )
+        master, *minions = ingress_manifests(config.domain, config.namespace, self.ingress_class, self.tls_secret,
+                                             self.cluster_issuer, [self.hub.route, self.conda_store.route])
+        # The Ingresses need the controller's class and cert-manager's issuers to exist. The
+        # master keeps the logical name of the single Ingress it replaced, so it updates in place.
+        ingress_opts = pulumi.ResourceOptions.merge(
+            self.k8s_opts, pulumi.ResourceOptions(depends_on=[self.namespace, self.ingress, self.tls]))
+        self.routes = k8s.networking.v1.Ingress(f"{name}-routes", metadata=master["metadata"], spec=master["spec"],
+                                                opts=ingress_opts)
+        self.route_minions = [
+            k8s.networking.v1.Ingress(f"{name}-route-{minion['metadata']['name']}", metadata=minion["metadata"],
+                                      spec=minion["spec"], opts=ingress_opts)
+            for minion in minions
+        ]
 
         address = self.ingress.address
         record_type = self.ingress.address_is_ip.apply(lambda is_ip: "A" if is_ip else "CNAME")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from qhub.values.routes import SOLVER_ANNOTATIONS
+
 LETS_ENCRYPT_SERVERS = {
     "production": "https://acme-v02.api.letsencrypt.org/directory",
     "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -32,7 +34,11 @@ def acme_issuer_spec(server: str, account_secret: str, ingress_class: str, email
     acme: dict[str, Any] = {
         "server": server,
         "privateKeySecretRef": {"name": account_secret},
-        "solvers": [{"http01": {"ingress": {"ingressClassName": ingress_class}}}],
+        # The solver's Ingress joins the host's mergeable master as a minion (qhub/values/routes.py).
+        "solvers": [{"http01": {"ingress": {
+            "ingressClassName": ingress_class,
+            "ingressTemplate": {"metadata": {"annotations": dict(SOLVER_ANNOTATIONS)}},
+        }}}],
     }
     if email:
         acme["email"] = email

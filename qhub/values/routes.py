@@ -1,10 +1,17 @@
-"""The platform's one Ingress, as data: every path of `https://<domain>/` and how NGINX serves it.
+"""The platform's Ingresses, as data: every path of `https://<domain>/` and how NGINX serves it.
 
-F5's NGINX Ingress Controller serves a host from a single Ingress unless several are declared
-mergeable (a master without paths and minions without TLS), and cert-manager's HTTP-01 solver
-would add an Ingress of its own for the same host, which the controller ignores as a duplicate.
-So the hub (`/`), conda-store (`/conda-store`) and any later service share one Ingress, and
-cert-manager solves the challenge by adding its path to that Ingress (edit in place).
+F5's NGINX Ingress Controller serves a host from one Ingress, unless the host's Ingresses are
+mergeable: one master (the host, TLS and host-wide settings, no paths) and minions (paths, no
+TLS) that the controller merges into one server (`nginx.org/mergeable-ingress-type`). QHub
+owns the master and one minion per route (the hub at `/`, conda-store, any later service).
+cert-manager's HTTP-01 solver adds a minion of its own for the challenge path (the
+ClusterIssuer's `ingressTemplate`, qhub/values/cert_manager.py), so cert-manager never edits an
+object Pulumi owns: an issuance or a renewal during `pulumi up` is not undone by it.
+
+What goes where follows the controller's rules (internal/configs/annotations.go@v5.5.4):
+`nginx.org/websocket-services` is refused on a master, so each minion names its own service;
+body size and proxy timeouts on the master are inherited by every minion (minionInheritanceList),
+including the solver's.
 """
 
 from __future__ import annotations
@@ -31,36 +38,55 @@ class Route:
     """NGINX forwards the Upgrade header only to the services the Ingress names."""
 
 
-def ingress_manifest(domain: str, namespace: str, ingress_class: str, tls_secret: str,
-                     cluster_issuer: str | None, routes: Sequence[Route]) -> dict[str, Any]:
-    """The Ingress carrying every route, TLS for the domain and host-wide NGINX settings."""
+MERGEABLE_TYPE = "nginx.org/mergeable-ingress-type"
+# What turns cert-manager's solver Ingress into a minion of the host's master.
+SOLVER_ANNOTATIONS = {MERGEABLE_TYPE: "minion"}
+
+
+def minion_name(route: Route) -> str:
+    """The Ingress name of a route's minion: the master's name and the route's service."""
+    return f"{INGRESS_NAME}-{route.service}"
+
+
+def ingress_manifests(domain: str, namespace: str, ingress_class: str, tls_secret: str,
+                      cluster_issuer: str | None, routes: Sequence[Route]) -> list[dict[str, Any]]:
+    """The master Ingress of the host (TLS, issuer, host-wide settings), then one minion per route."""
     annotations = {
+        MERGEABLE_TYPE: "master",
         "nginx.org/client-max-body-size": MAX_BODY_SIZE,
         "nginx.org/proxy-read-timeout": PROXY_TIMEOUT,
         "nginx.org/proxy-send-timeout": PROXY_TIMEOUT,
     }
-    websockets = sorted({route.service for route in routes if route.websocket})
-    if websockets:
-        annotations["nginx.org/websocket-services"] = ",".join(websockets)
     if cluster_issuer:
+        # cert-manager's ingress-shim makes the Certificate for the master's TLS section.
         annotations["cert-manager.io/cluster-issuer"] = cluster_issuer
-        # The solver's own Ingress would collide with this one on the controller: add its path here.
-        annotations["acme.cert-manager.io/http01-edit-in-place"] = "true"
-    # Longest prefix first, as NGINX matches them; "/" last.
-    ordered = sorted(routes, key=lambda route: -len(route.path))
-    return {
+    master = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": {"name": INGRESS_NAME, "namespace": namespace, "annotations": annotations},
         "spec": {
             "ingressClassName": ingress_class,
             "tls": [{"hosts": [domain], "secretName": tls_secret}],
-            "rules": [{
-                "host": domain,
-                "http": {"paths": [{
-                    "path": route.path, "pathType": "Prefix",
-                    "backend": {"service": {"name": route.service, "port": {"number": route.port}}},
-                } for route in ordered]},
-            }],
+            "rules": [{"host": domain}],
         },
     }
+    minions = []
+    for route in routes:
+        minion_annotations = {MERGEABLE_TYPE: "minion"}
+        if route.websocket:
+            minion_annotations["nginx.org/websocket-services"] = route.service
+        minions.append({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": minion_name(route), "namespace": namespace, "annotations": minion_annotations},
+            "spec": {
+                "ingressClassName": ingress_class,
+                "rules": [{"host": domain, "http": {"paths": [{
+                    "path": route.path, "pathType": "Prefix",
+                    "backend": {"service": {"name": route.service, "port": {"number": route.port}}},
+                }]}}],
+            },
+        })
+    if len({m["metadata"]["name"] for m in minions}) != len(minions):
+        raise ValueError("two routes go to one service; give each route its own minion")
+    return [master, *minions]
