@@ -1,21 +1,32 @@
-"""qhub.plan_diff and `qhub diff`: what changes between two offline plans, protected resources first."""
+"""qhub.plan_diff and `qhub diff`: what changes between two offline plans, data loss first.
+
+The data-loss check is shown on real plan pairs: each provider's happy fixture planned as is
+and again with components renamed without aliases (a monkeypatched name, as a careless refactor
+would do), compared by `qhub diff`, which must exit 3 after its summary.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import qhub.platform.platform
+import qhub.stack
 from qhub.cli.main import main
-from qhub.plan_diff import changed_paths, diff_plans, markdown_summary, text_summary
+from qhub.offline.engine import plan_program
+from qhub.plan_diff import STATEFUL_TYPES, changed_paths, diff_plans, markdown_summary, text_summary
+from tests.conftest import FIXTURES, all_plans, plan_config
 
 URN = "urn:pulumi:staging::qhub::"
 
 
-def _resource(name: str, type_: str = "aws:s3/bucket:Bucket", *, protect: bool = False, **inputs: Any) -> dict[str, Any]:
+def _resource(name_: str, type_: str = "aws:s3/bucket:Bucket", *, protect: bool = False, **inputs: Any) -> dict[str, Any]:
+    name = name_
     return {"urn": f"{URN}{type_}::{name}", "type": type_, "name": name, "custom": True, "parent": None,
             "provider": None, "dependencies": [], "protect": protect, "retainOnDelete": False,
             "ignoreChanges": [], "inputs": inputs}
@@ -51,13 +62,41 @@ def test_deleting_a_protected_resource_is_flagged_in_bold() -> None:
     assert "| removed **(protected)** |" in summary
 
 
-def test_a_protected_resource_changing_urn_is_a_replacement_risk() -> None:
+def test_a_protected_resource_changing_urn_is_data_loss() -> None:
     old = _resource("home", "aws:efs/fileSystem:FileSystem", protect=True)
     new = copy.deepcopy(old)
     new["urn"] = f"{URN}qhub:aws:Storage$aws:efs/fileSystem:FileSystem::home"  # moved under a component
-    risks = diff_plans(_plan(old), _plan(new)).risks
-    assert risks == ["protected aws:efs/fileSystem:FileSystem `home` changes URN: "
-                     "it is replaced unless the new resource has an alias to the old URN"]
+    diff = diff_plans(_plan(old), _plan(new))
+    assert diff.data_loss == ["protected aws:efs/fileSystem:FileSystem `home` changes URN: it is replaced "
+                              "(deleted, then created empty) unless the new resource has an alias to the old URN"]
+    assert diff.risks == []
+
+
+def test_an_unprotected_stateful_resource_deleted_is_data_loss_and_a_stateless_one_is_not() -> None:
+    base = _plan(_resource("cluster", "gcp:container/cluster:Cluster"), _resource("bucket"))
+    diff = diff_plans(base, _plan())
+    assert diff.data_loss == ["stateful gcp:container/cluster:Cluster `cluster` is deleted: its URN leaves the plan "
+                              "(a rename or move without `aliases` deletes it and creates a new, empty one)"]
+    assert "| removed **(holds data)** |" in markdown_summary(base, _plan())
+
+
+def test_inputs_that_name_a_stateful_resource_replace_it() -> None:
+    claim = _resource("claim", "kubernetes:core/v1:PersistentVolumeClaim", protect=True,
+                      metadata={"name": "home"}, spec={"storageClassName": "a", "resources": {"requests": {"storage": "1Gi"}}})
+    grown = copy.deepcopy(claim)
+    grown["inputs"]["spec"]["resources"]["requests"]["storage"] = "2Gi"
+    assert diff_plans(_plan(claim), _plan(grown)).data_loss == []  # a claim grows in place
+    for path, value in (("metadata", {"name": "homes"}), ("spec", {**claim["inputs"]["spec"], "storageClassName": "b"})):
+        moved = copy.deepcopy(claim)
+        moved["inputs"][path] = value
+        losses = diff_plans(_plan(claim), _plan(moved)).data_loss
+        assert len(losses) == 1 and "is replaced: " in losses[0] and "cannot change in place" in losses[0]
+    cluster = _resource("eks", "aws:eks/cluster:Cluster", name="a", version="1.35")
+    upgraded = _resource("eks", "aws:eks/cluster:Cluster", name="a", version="1.36")
+    renamed = _resource("eks", "aws:eks/cluster:Cluster", name="b", version="1.35")
+    assert diff_plans(_plan(cluster), _plan(upgraded)).data_loss == []
+    assert diff_plans(_plan(cluster), _plan(renamed)).data_loss == [
+        "stateful aws:eks/cluster:Cluster `eks` is replaced: name cannot change in place"]
 
 
 def test_changes_to_protected_resources_and_their_protection_are_flagged() -> None:
@@ -98,6 +137,72 @@ def test_the_real_plan_against_itself_and_against_nothing() -> None:
     assert diff_plans(plan, plan).empty
     everything = diff_plans({"resources": [], "outputs": {}}, plan)
     assert len(everything.added) == len(plan["resources"]) and everything.risks == []
+
+
+def test_every_protected_resource_of_every_plan_is_of_a_stateful_type() -> None:
+    # The type list is what the check knows; protection in the program must not outgrow it.
+    for label, plan in all_plans().items():
+        for resource in plan().resources:
+            if resource.protect or resource.retain_on_delete:
+                assert resource.type in STATEFUL_TYPES, f"{label}: {resource.type} {resource.name}"
+
+
+def _renamed(factory: Callable[..., Any], suffix: str) -> Callable[..., Any]:
+    """`factory` called with its first argument, the logical name, changed: a rename without aliases."""
+    def make(name: str, *args: Any, **kwargs: Any) -> Any:
+        return factory(f"{name}{suffix}", *args, **kwargs)
+    return make
+
+
+CLUSTER_TYPES = {
+    "aws": "aws:eks/cluster:Cluster", "gcp": "gcp:container/cluster:Cluster",
+    "azure": "azure-native:containerservice:ManagedCluster", "do": "digitalocean:index/kubernetesCluster:KubernetesCluster",
+}
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure", "do", "existing"])
+def test_renaming_components_without_aliases_fails_the_diff(
+    cloud: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    fixture = FIXTURES / "configs" / f"{cloud}.happy.yaml"
+    base = plan_config(fixture).to_json()
+    # The shared drive's component and the whole cloud layer get new names, as a refactor might.
+    monkeypatch.setattr(qhub.platform.platform, "SharedStorage", _renamed(qhub.platform.platform.SharedStorage, "-v2"))
+    monkeypatch.setattr(qhub.stack, "build_cluster", _renamed(qhub.stack.build_cluster, "-v2"))
+    head = plan_program(fixture, "dev", cloud).to_json()
+    base_file, head_file = tmp_path / "base.json", tmp_path / "head.json"
+    base_file.write_text(json.dumps(base))
+    head_file.write_text(json.dumps(head))
+
+    assert main(["diff", str(base_file), str(head_file)]) == 3
+    captured = capsys.readouterr()
+    losses = [line for line in captured.out.splitlines() if line.startswith("  DATA LOSS: ")]
+    assert captured.out.startswith("stack dev (") and "would be deleted or replaced (exit 3)" in captured.err
+    # Both claims of the shared drive (the nfs one and, in-cluster, the disk's) and its volume.
+    claims = [line for line in losses if "kubernetes:core/v1:PersistentVolumeClaim `" in line and "-storage-" in line]
+    assert len(claims) >= 1 and any("kubernetes:core/v1:PersistentVolume `" in line for line in losses)
+    if cloud in CLUSTER_TYPES:
+        assert any(f"{CLUSTER_TYPES[cloud]} `" in line for line in losses), losses
+    assert main(["diff", str(base_file), str(head_file), "--markdown"]) == 3
+    assert "**:stop_sign: Data loss: " in capsys.readouterr().out
+    # The same plan against itself loses nothing.
+    assert main(["diff", str(head_file), str(head_file)]) == 0
+
+
+def test_renaming_a_component_that_holds_no_data_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    fixture = FIXTURES / "configs" / "existing.happy.yaml"
+    base = plan_config(fixture).to_json()
+    monkeypatch.setattr(qhub.platform.platform, "IngressController", _renamed(qhub.platform.platform.IngressController, "-v2"))
+    head = plan_program(fixture, "dev", "existing").to_json()
+    diff = diff_plans(base, head)
+    assert diff.removed and diff.added and not diff.data_loss  # the controller's release is re-created
+    base_file, head_file = tmp_path / "base.json", tmp_path / "head.json"
+    base_file.write_text(json.dumps(base))
+    head_file.write_text(json.dumps(head))
+    assert main(["diff", str(base_file), str(head_file)]) == 0
+    assert "DATA LOSS" not in capsys.readouterr().out
 
 
 def test_the_diff_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

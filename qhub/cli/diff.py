@@ -1,4 +1,8 @@
-"""`qhub diff BASE.json HEAD.json`: what changes between two offline plans of a stack."""
+"""`qhub diff BASE.json HEAD.json`: what changes between two offline plans of a stack.
+
+Exits 3, after printing the summary, when the change would delete or replace a resource that
+holds data, so a pull-request check can fail on it (qhub/cicd lets a label override it).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,18 @@ from typing import Any
 
 from qhub.cli import output
 
+# The exit code when a protected or stateful resource would be deleted or replaced.
+DATA_LOSS = 3
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "diff", help="compare two plans from `qhub plan --json` (added, removed, changed resources)",
         description="Compare two offline plans of a stack by URN: resources added, removed and changed "
-                    "(with the input keys that changed) and changed outputs. Deletions and changes of "
-                    "protected resources are flagged. Exit 0 on success, 1 when a plan cannot be read.",
+                    "(with the input keys that changed) and changed outputs. Deletions and replacements of "
+                    "protected or stateful resources (clusters, file systems, disks, claims, registries) "
+                    "are flagged as data loss. Exit 0 on success, 1 when a plan cannot be read, "
+                    f"{DATA_LOSS} (after the summary) when data would be lost.",
     )
     parser.add_argument("base", type=Path, help="the plan before the change (e.g. of the base branch)")
     parser.add_argument("head", type=Path, help="the plan after the change")
@@ -38,12 +47,16 @@ def _read_plan(path: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from qhub.plan_diff import markdown_summary, text_summary
+    from qhub.plan_diff import diff_plans, render_markdown, render_text
 
     try:
         base, head = _read_plan(args.base), _read_plan(args.head)
     except ValueError as error:
         output.error(str(error))
         return 1
-    print(markdown_summary(base, head) if args.markdown else text_summary(base, head), end="")
+    diff = diff_plans(base, head)
+    print(render_markdown(diff) if args.markdown else render_text(diff), end="", flush=True)
+    if diff.data_loss:
+        output.error(f"{len(diff.data_loss)} resource(s) holding data would be deleted or replaced (exit {DATA_LOSS})")
+        return DATA_LOSS
     return 0
