@@ -1,7 +1,8 @@
 """JupyterHub: the z2jh release and the Secret its login needs.
 
 Creates: the `qhub-hub-secrets` Secret (OAuth client secret, or the shared user and admin
-passwords) from Pulumi secrets, the `qhub-hub-config` ConfigMap with QHub's hub-side module
+passwords) from Pulumi secrets, with an HMAC of its content on the hub's pod so that a rotated
+secret rolls the hub (qhub/platform/checksums.py), the `qhub-hub-config` ConfigMap with QHub's hub-side module
 (qhub/values/hub_config/qhub_hub.py, verbatim) and its data (users, groups, profiles, services:
 compressed JSON in binaryData), and the `jupyterhub` Helm release whose values
 (qhub.values.jupyterhub) reach that Secret only by secretKeyRef. Hub, proxy and user scheduler
@@ -20,6 +21,7 @@ import pulumi_kubernetes as k8s
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.helm import release
+from qhub.platform.checksums import ANNOTATION, secrets_checksum
 from qhub.values.hub_integration import HubIntegration
 from qhub.values.jupyterhub import (
     HUB_CONFIG_KEY, HUB_CONFIG_MAP, HUB_DATA_KEY, PROXY_SERVICE, HubFacts, HubSecrets, hub_files, jupyterhub_values,
@@ -80,6 +82,8 @@ class JupyterHub(pulumi.ComponentResource):
             oauth_client_id=oauth_client_id,
             auth0_domain=auth0_domain,
             init_image=BUSYBOX_IMAGE,
+            # A rotated OAuth secret or password rolls the hub (see qhub/platform/checksums.py).
+            extra={"hub": {"annotations": {ANNOTATION: secrets_checksum(name, string_data, self)}}},
         )
         files = hub_files(config, facts, integrations)
         self.config_map = k8s.core.v1.ConfigMap(
