@@ -16,6 +16,8 @@ import pulumi_kubernetes as k8s
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "present"
 GPU_TAINT_EFFECT = "NoSchedule"
+# RFC 1918: where a cluster's nodes are when nothing more precise is known.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class ClusterOutputs:
     """Annotations on the ingress controller's LoadBalancer Service (cloud load balancer type)."""
     gpu_node_groups: Sequence[str] = ()
     """Node groups with NVIDIA GPUs, tainted nvidia.com/gpu=present:NoSchedule."""
+    node_cidrs: Sequence[pulumi.Input[str]] = PRIVATE_RANGES
+    """Address ranges the nodes' own addresses come from: the kubelet mounts NFS volumes from
+    them, so in-cluster NFS servers admit them. Where the cloud layer does not know the ranges
+    (an existing cluster), the private ranges of RFC 1918."""
     ready: Sequence[pulumi.Resource] = ()
     """Resources the platform must wait for (node groups, add-ons) before it schedules pods."""
     exports: Mapping[str, pulumi.Input[object]] = field(default_factory=dict)

@@ -44,6 +44,11 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
         "conda_store_server.server": types.SimpleNamespace(schema=types.SimpleNamespace(AuthenticationToken=_Token)),
         "conda_store_server.server.auth": types.SimpleNamespace(JupyterHubOAuthAuthentication=_HubOAuth),
         "conda_store_server.storage": types.SimpleNamespace(LocalStorage=type("LocalStorage", (), {})),
+        # The metrics route's handler and its FastAPI types (tests/test_security_conda_store.py
+        # runs the route in the real server).
+        "conda_store_server._internal.server.views.metrics": types.SimpleNamespace(prometheus_metrics=None),
+        "fastapi": types.SimpleNamespace(Request=object),
+        "fastapi.responses": types.SimpleNamespace(PlainTextResponse=str),
     }
     for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, module)

@@ -13,7 +13,14 @@ Creates:
 - Services for the web server and the NFS export, and the read-only ReadWriteMany volume and
   claim `conda-store-environments` on that export, which user and dask pods mount at the
   same absolute path conda-store builds into;
-- the route https://<domain>/conda-store of the platform's Ingress (`route`).
+- the route https://<domain>/conda-store of the platform's Ingress (`route`);
+- the NetworkPolicy `conda-store` (qhub/platform/network_policies.py): the web server admits
+  the ingress controller and labelled in-cluster readers, the NFS export the nodes' addresses.
+
+Every container runs without privilege escalation, capabilities or root, under the runtime's
+seccomp profile, except the NFS server, which the kernel's NFS server needs privileged.
+conda-store's Prometheus metrics are served at /metrics, outside the public prefix
+(qhub/values/conda_store_config.py).
 
 Why one pod: the worker writes environments to a local block volume (fast builds, no SQLite
 on NFS); users read them over NFS. Why not a managed NFS (EFS): the claim, its size and its
@@ -34,7 +41,10 @@ import pulumi_random as random
 from qhub import versions
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
-from qhub.platform.nfs_server import nfs_server_container, nfs_service_ports
+from qhub.platform.ingress import CONTROLLER_POD_LABELS
+from qhub.platform.network_policies import conda_store_spec, network_policy
+from qhub.platform.nfs_server import NFS_PORTS, nfs_server_container, nfs_service_ports
+from qhub.platform.security import non_root_container, pod_security
 from qhub.values import conda_store as values
 from qhub.values import conda_store_config
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
@@ -175,6 +185,9 @@ class CondaStore(pulumi.ComponentResource):
             opts=k8s_opts,
         )
 
+        network_policy(f"{name}-network-policy", "conda-store", ns, conda_store_spec(
+            server_selector, values.SERVER_PORT, NFS_PORTS["nfs"], cluster.node_cidrs, CONTROLLER_POD_LABELS), k8s_opts)
+
         # Served under the hub's domain by the platform's one Ingress (qhub/values/routes.py).
         self.route = Route(values.URL_PREFIX, "conda-store-server", values.SERVER_PORT)
         self.url = f"https://{config.domain}{values.URL_PREFIX}"
@@ -203,6 +216,11 @@ class CondaStore(pulumi.ComponentResource):
         image = config.default_images.conda_store
         return k8s.core.v1.PodSpecArgs(
             node_selector=cluster.selector("general"),
+            # The image's own user; the volume is made group-writable for it (fsGroup), so the
+            # server writes its database and the worker builds without root.
+            security_context=pod_security(values.STORE_UID, values.STORE_GID, fs_group=values.STORE_GID),
+            # conda-store never calls the Kubernetes API.
+            automount_service_account_token=False,
             containers=[
                 k8s.core.v1.ContainerArgs(
                     name="server", image=image, args=["conda-store-server", "--config", config_file],
@@ -210,15 +228,24 @@ class CondaStore(pulumi.ComponentResource):
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=values.SERVER_PORT)],
                     readiness_probe=k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(
                         path=f"{values.URL_PREFIX}/api/v1/", port="http")),
-                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "100m", "memory": "512Mi"}),
+                    liveness_probe=k8s.core.v1.ProbeArgs(
+                        http_get=k8s.core.v1.HTTPGetActionArgs(path=f"{values.URL_PREFIX}/api/v1/", port="http"),
+                        # Database migrations run before the server listens.
+                        initial_delay_seconds=60, period_seconds=30, failure_threshold=5),
+                    security_context=non_root_container(),
+                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "100m", "memory": "512Mi"},
+                                                                   limits={"memory": "2Gi"}),
                 ),
                 k8s.core.v1.ContainerArgs(
-                    # Root so it can set the owner and mode of what it builds (default_uid/permissions).
+                    # Builds as the image's user, who owns what it builds (default_uid/gid).
                     name="worker", image=image, args=["conda-store-worker", "--config", config_file],
-                    env=env, security_context=k8s.core.v1.SecurityContextArgs(run_as_user=0),
+                    env=env, security_context=non_root_container(),
                     volume_mounts=[store, state, config_mount,
                                    k8s.core.v1.VolumeMountArgs(name="environments", mount_path=values.ENVIRONMENTS_PATH, read_only=True)],
-                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "500m", "memory": "2Gi"}),
+                    # Solving a large environment takes several GiB; the limit keeps a runaway
+                    # build from taking the node's memory from the hub.
+                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "500m", "memory": "2Gi"},
+                                                                   limits={"memory": "8Gi"}),
                 ),
                 nfs_server_container("storage", sub_path="store"),
             ],

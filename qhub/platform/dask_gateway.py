@@ -3,7 +3,9 @@
 Creates: the gateway's JupyterHub API token (a random Pulumi secret) in the Secret
 `dask-gateway-token`, and the pinned dask-gateway Helm release (gateway, controller and
 Traefik on the general group; schedulers and workers on the worker group, or a GPU group for
-GPU profiles). Hands the hub a HubIntegration: the `dask-gateway` service with that token,
+GPU profiles); the NetworkPolicy `dask-clusters`, which fences the schedulers and workers
+users start as z2jh fences user servers (qhub/platform/network_policies.py). Hands the hub a
+HubIntegration: the `dask-gateway` service with that token,
 the DASK_GATEWAY__* settings of user pods, and the scope user servers need to use it.
 """
 
@@ -19,6 +21,7 @@ from qhub import versions
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.helm import release
+from qhub.platform.network_policies import dask_cluster_spec, network_policy
 from qhub.values import dask_gateway as values
 from qhub.values.conda_store import CondaMount
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
@@ -79,6 +82,9 @@ class DaskGateway(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.token_secret, *args.depends_on])),
         )
+
+        # Users' code runs in these pods: the same fence as around user servers.
+        network_policy(f"{name}-network-policy", "dask-clusters", args.namespace, dask_cluster_spec(), k8s_opts)
 
         self.address = values.public_address(config)
         self.hub = HubIntegration(

@@ -15,6 +15,10 @@ from qhub.helm import release
 from qhub.values.nginx_ingress import CONTROLLER_SERVICE, nginx_ingress_values
 from qhub.versions import NGINX_INGRESS_CHART
 
+RELEASE_NAME = "qhub-ingress"
+CONTROLLER_POD_LABELS = {"app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": RELEASE_NAME}
+"""Labels the chart gives the controller's pods: the peer that services behind the Ingress admit."""
+
 
 class IngressController(pulumi.ComponentResource):
     """The NGINX controller serving the platform's IngressClass."""
@@ -33,7 +37,7 @@ class IngressController(pulumi.ComponentResource):
         # One class per namespace, so a second platform on the same cluster gets its own.
         self.ingress_class = f"nginx-{namespace}"
         self.release = release(
-            f"{name}-release", NGINX_INGRESS_CHART, "qhub-ingress", namespace,
+            f"{name}-release", NGINX_INGRESS_CHART, RELEASE_NAME, namespace,
             nginx_ingress_values(self.ingress_class, cluster.selector("general"), cluster.ingress_service_annotations),
             k8s_opts,
             # Custom resources are off (values), so the chart's VirtualServer CRDs are not needed.

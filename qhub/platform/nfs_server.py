@@ -11,6 +11,7 @@ from __future__ import annotations
 import pulumi_kubernetes as k8s
 
 from qhub import versions
+from qhub.platform.security import privileged_container
 
 # NFSv4 needs only its own port: no rpcbind or mountd, so the Service exposes one port.
 NFS_PORTS = {"nfs": 2049}
@@ -24,9 +25,15 @@ def nfs_server_container(data_volume: str, sub_path: str | None = None) -> k8s.c
         image=versions.NFS_SERVER_IMAGE,
         env=[k8s.core.v1.EnvVarArgs(name="SHARED_DIRECTORY", value=EXPORT_PATH)],
         ports=[k8s.core.v1.ContainerPortArgs(name=name, container_port=port) for name, port in NFS_PORTS.items()],
-        # The kernel's NFS server needs privileges; the pod serves nothing else.
-        security_context=k8s.core.v1.SecurityContextArgs(privileged=True),
-        resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "100m", "memory": "256Mi"}),
+        # The image starts the kernel's NFS server (rpc.nfsd, exportfs), which needs the host's
+        # privileges: there is no capability set that serves NFS from a container.
+        security_context=privileged_container(),
+        # Liveness: the NFS port answers (the kernel server keeps no process to probe).
+        liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=NFS_PORTS["nfs"]),
+                                             initial_delay_seconds=30, period_seconds=30),
+        readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=NFS_PORTS["nfs"]),
+                                              period_seconds=10),
+        resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "100m", "memory": "256Mi"}, limits={"memory": "1Gi"}),
         volume_mounts=[k8s.core.v1.VolumeMountArgs(name=data_volume, mount_path=EXPORT_PATH, sub_path=sub_path)],
     )
 

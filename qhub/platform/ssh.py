@@ -11,7 +11,8 @@ as a Helm value). Why a LoadBalancer of its own and not the ingress controller's
 resource or controller listener (neither exists before the ingress release, which breaks a
 first preview), and raw TCP needs no TLS or host routing from NGINX. The cost is one more
 cloud load balancer; its address is the `ssh_command` output. Both containers share one pod
-so one Service, with one address, serves both ports.
+so one Service, with one address, serves both ports. The NetworkPolicy `jupyterhub-ssh` admits
+the two ports from anywhere and lets the pod reach only DNS, the hub and the proxy.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import pulumi_tls as tls
 from qhub import versions
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
+from qhub.platform.network_policies import network_policy, ssh_spec
+from qhub.platform.security import non_root_container, pod_security, privileged_container
 from qhub.values import ssh as values
 
 SECRET_NAME = "jupyterhub-ssh"
@@ -97,18 +100,31 @@ class Ssh(pulumi.ComponentResource):
                     spec=k8s.core.v1.PodSpecArgs(
                         automount_service_account_token=False,
                         node_selector=cluster.selector("general"),
+                        security_context=pod_security(),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="ssh", image=versions.JUPYTERHUB_SSH_IMAGE,
-                                security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False, run_as_non_root=True),
+                                security_context=non_root_container(),
                                 ports=[k8s.core.v1.ContainerPortArgs(name="ssh", container_port=8022)],
+                                liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="ssh"),
+                                                                     initial_delay_seconds=10, period_seconds=30),
+                                readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="ssh")),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "128Mi"},
+                                                                               limits={"memory": "512Mi"}),
                                 volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path=values.SSH_CONFIG_DIR, read_only=True)],
                             ),
                             k8s.core.v1.ContainerArgs(
-                                # sshd chroots each login into its home folder, which needs root and privileges.
+                                # sshd chroots each login into its home folder and switches to the
+                                # user's uid, which needs root; jupyterhub-ssh's chart runs it
+                                # privileged, and it is untested with less.
                                 name="sftp", image=versions.JUPYTERHUB_SFTP_IMAGE,
-                                security_context=k8s.core.v1.SecurityContextArgs(privileged=True),
+                                security_context=privileged_container(),
                                 ports=[k8s.core.v1.ContainerPortArgs(name="sftp", container_port=2222)],
+                                liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="sftp"),
+                                                                     initial_delay_seconds=10, period_seconds=30),
+                                readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="sftp")),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "128Mi"},
+                                                                               limits={"memory": "1Gi"}),
                                 volume_mounts=[
                                     k8s.core.v1.VolumeMountArgs(name="home", mount_path=values.HOME_MOUNT, sub_path=args.home_sub_path),
                                     k8s.core.v1.VolumeMountArgs(name="sftp-config", mount_path=values.SFTP_CONFIG_DIR, read_only=True),
@@ -130,6 +146,8 @@ class Ssh(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[secret])),
         )
+        network_policy(f"{name}-network-policy", "jupyterhub-ssh", args.namespace,
+                       ssh_spec({**labels, "app.kubernetes.io/component": "ssh"}, ["ssh", "sftp"]), k8s_opts)
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="jupyterhub-ssh", namespace=args.namespace, labels=labels,

@@ -4,8 +4,8 @@ Creates, when the cluster has managed NFS (EFS, Filestore, Azure Files NFS):
   a static NFS PersistentVolume on it and the ReadWriteMany claim bound to it.
 Otherwise, an in-cluster NFS server:
   a claim on the cluster's block storage class sized `storage.shared_filesystem` (the disk),
-  the NFS server Deployment on the general group, its Service, and the NFS volume and
-  ReadWriteMany claim on top.
+  the NFS server Deployment on the general group, its Service, its NetworkPolicy (NFS from
+  the nodes' addresses only, no egress), and the NFS volume and ReadWriteMany claim on top.
 
 Every claim and volume holding user data is protected (`protect`, and `retain_on_delete` so
 that even a forced removal from the stack leaves the data). Growing `shared_filesystem` patches
@@ -20,7 +20,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from qhub.cluster import ClusterOutputs
-from qhub.platform.nfs_server import nfs_server_container, nfs_service_ports
+from qhub.platform.network_policies import network_policy, nfs_server_spec
+from qhub.platform.nfs_server import NFS_PORTS, nfs_server_container, nfs_service_ports
+from qhub.platform.security import pod_security
 
 # The claim user pods mount; other components (conda-store, ssh) refer to it by this name.
 SHARED_CLAIM = "qhub-shared"
@@ -75,6 +77,8 @@ class SharedStorage(pulumi.ComponentResource):
                         metadata=k8s.meta.v1.ObjectMetaArgs(labels=server_labels),
                         spec=k8s.core.v1.PodSpecArgs(
                             node_selector=cluster.selector("general"),
+                            security_context=pod_security(),
+                            automount_service_account_token=False,
                             containers=[nfs_server_container("data")],
                             volumes=[k8s.core.v1.VolumeArgs(
                                 name="data",
@@ -95,6 +99,8 @@ class SharedStorage(pulumi.ComponentResource):
                 ),
                 opts=k8s_opts,
             )
+            network_policy(f"{name}-nfs-network-policy", "qhub-nfs-server", namespace, nfs_server_spec(
+                {"app.kubernetes.io/name": "qhub-nfs-server"}, NFS_PORTS["nfs"], cluster.node_cidrs), k8s_opts)
             # Nodes mount NFS with their own resolver, which does not know cluster DNS names,
             # so the volume names the Service's cluster IP (stable for the Service's lifetime).
             server = self.service.spec.cluster_ip

@@ -28,6 +28,11 @@ ENVIRONMENTS_PATH = "/opt/environments"
 CONFIG_PATH = "/etc/conda-store"
 URL_PREFIX = "/conda-store"
 SERVER_PORT = 8080
+METRICS_PATH = "/metrics"
+"""conda-store's Prometheus metrics: outside URL_PREFIX, so the public route never reaches them."""
+STORE_UID = 1000
+STORE_GID = 1000
+"""The user and group conda-store's image runs as; they own the store and what it builds."""
 HUB_SERVICE_NAME = "conda-store"
 KERNELS_PATH = "/usr/local/share/jupyter/kernels"
 """A Jupyter data directory of the user image that the image itself leaves empty."""
@@ -109,10 +114,11 @@ def server_settings(config: QHubConfig, *, hub_internal_url: str) -> dict[str, A
         "database_url": f"sqlite:///{STATE_PATH}/conda-store.sqlite",
         "storage_path": f"{STATE_PATH}/storage",
         "watch_paths": [ENVIRONMENTS_PATH],
-        # Users read and run environments; only the worker (root) writes the store.
-        "default_uid": 0,
-        "default_gid": 0,
+        # Users read and run environments; only the worker (the image's user) writes the store.
+        "default_uid": STORE_UID,
+        "default_gid": STORE_GID,
         "default_permissions": "755",
+        "metrics_path": METRICS_PATH,
         "authorize_url": f"{public}/hub/api/oauth2/authorize",
         "access_token_url": f"{hub_internal_url}/hub/api/oauth2/token",
         "user_data_url": f"{hub_internal_url}/hub/api/user",

@@ -47,6 +47,24 @@ def qhub_authentication_class(settings):
     return QHubHubAuthentication
 
 
+def qhub_metrics_route(path):
+    """conda-store's own Prometheus handler at `path`, as an additional route of the server.
+
+    conda-store's metrics router serves {url_prefix}/metrics and {url_prefix}/celery (Celery
+    workers' stats and tasks) without authentication, and the public Ingress sends all of
+    url_prefix to conda-store; so that router stays off, and the metrics alone are served at a
+    path outside the prefix, which only in-cluster clients reach.
+    """
+    from conda_store_server._internal.server.views.metrics import prometheus_metrics
+    from fastapi import Request
+    from fastapi.responses import PlainTextResponse
+
+    async def conda_store_metrics(request: Request):
+        return PlainTextResponse(await prometheus_metrics(conda_store=request.state.conda_store))
+
+    return (path, "get", conda_store_metrics)
+
+
 def qhub_configure(c, settings, environ):
     """Apply settings and secrets to a conda-store traitlets config."""
     from conda_store_server._internal import schema
@@ -69,6 +87,8 @@ def qhub_configure(c, settings, environ):
     c.CondaStoreServer.url_prefix = settings["url_prefix"]
     c.CondaStoreServer.behind_proxy = True
     c.CondaStoreServer.authentication_class = qhub_authentication_class(settings)
+    c.CondaStoreServer.enable_metrics = False
+    c.CondaStoreServer.additional_routes = [qhub_metrics_route(settings["metrics_path"])]
     c.CondaStoreWorker.watch_paths = settings["watch_paths"]
 
     # One fixed secret: it signs conda-store's tokens and the session holding the OAuth state.

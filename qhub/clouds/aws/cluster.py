@@ -82,6 +82,8 @@ class AwsCluster(pulumi.ComponentResource):
             nfs=NfsEndpoint(server=storage.dns_name),
             registry_url=registry.prefix,
             ingress_service_annotations=dict(NLB_ANNOTATIONS),
+            # Nodes (and, with the VPC CNI, pods) take their addresses from the VPC.
+            node_cidrs=[block.vpc_cidr],
             gpu_node_groups=list(nodes.gpu_groups),
             ready=ready,
             exports={"cluster_name": control.cluster.name, "region": block.region, "registry_urls": registry.urls},

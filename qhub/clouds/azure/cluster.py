@@ -14,7 +14,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from qhub.clouds.azure.aks import GROUP_LABEL, SYSTEM_POOL, make_agent_pool, make_cluster, pool_names, subnet_access
-from qhub.clouds.azure.network import Network
+from qhub.clouds.azure.network import Network, node_subnet
 from qhub.clouds.azure.registry import Registry, registry_name
 from qhub.clouds.common import make_k8s_provider, nvidia_device_plugin
 from qhub.cluster import ClusterOutputs
@@ -85,6 +85,8 @@ class AzureCluster(pulumi.ComponentResource):
             registry_url=registry.login_server,
             # A stable <label>.<region>.cloudapp.azure.com name to point the domain's CNAME at.
             ingress_service_annotations={"service.beta.kubernetes.io/azure-dns-label-name": name},
+            # Nodes sit in the node subnet; pods in the overlay's own range.
+            node_cidrs=[node_subnet(block.vnet_cidr)],
             gpu_node_groups=gpu_groups,
             ready=ready,
             exports={

@@ -91,6 +91,8 @@ class GcpCluster(pulumi.ComponentResource):
             registry_url=registry.url,
             # GKE's external passthrough load balancer needs no annotation.
             ingress_service_annotations={},
+            # The subnet's primary range is the nodes'; pods use its secondary range.
+            node_cidrs=[block.subnet_cidr],
             gpu_node_groups=gpu_groups,
             ready=pools,
             exports={
