@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from qhub.cicd import ACTIONS, DEPLOY_WORKFLOW, PULL_REQUEST_WORKFLOW, expected_workflows, load_workflow, project_stacks, read_workflows
+from qhub.cicd.settings import DATA_LOSS_LABEL
 from tests.conftest import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
@@ -120,7 +122,10 @@ def test_fork_pull_requests_never_get_secrets() -> None:
         text = str(job)
         writes = any(level == "write" for level in job["permissions"].values())
         if "secrets." in text or writes:
-            assert job.get("if") == same_repo, f"job {job_id} uses secrets or a write token for forks too"
+            # Only for branches of this repository: the condition is that test, and-ed with others.
+            condition = str(job.get("if", ""))
+            assert condition == same_repo or (condition.split(" && ").count(same_repo) == 1 and "||" not in condition), \
+                f"job {job_id} uses secrets or a write token for forks too"
         else:  # what forks run: read-only token, no secrets
             assert job["permissions"] == {"contents": "read"}, job_id
 
@@ -149,3 +154,77 @@ def test_cloud_logins_use_oidc_and_only_digitalocean_a_token() -> None:
     secrets = set(re.findall(r"secrets\.([A-Z_]+)", text))
     assert secrets == {"PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "DIGITALOCEAN_TOKEN", "KUBECONFIG"}
     assert "AWS_SECRET_ACCESS_KEY" not in text and "credentials_json" not in text and "creds:" not in text
+
+
+def _plan_job() -> dict[str, Any]:
+    return _load(ROOT / PULL_REQUEST_WORKFLOW)["jobs"]["plan"]
+
+
+def test_labelling_a_pull_request_runs_the_plan_check_again_but_no_preview() -> None:
+    workflow = _load(ROOT / PULL_REQUEST_WORKFLOW)
+    assert {"labeled", "unlabeled", "synchronize"} <= set(workflow["on"]["pull_request"]["types"])
+    assert "github.event.action != 'labeled'" in workflow["jobs"]["preview"]["if"]
+    # The comment is posted when the plan check failed on data loss too.
+    assert workflow["jobs"]["plan-comment"]["if"].startswith("!cancelled() && ")
+
+
+def test_the_data_loss_label_is_read_from_the_pull_request() -> None:
+    steps = _plan_job()["steps"]
+    gate = next(s for s in steps if s.get("name") == "Fail when data would be lost")
+    compare = next(s for s in steps if s.get("id") == "compare")
+    expression = f"${{{{ contains(github.event.pull_request.labels.*.name, '{DATA_LOSS_LABEL}') }}}}"
+    for step in (compare, gate):
+        assert step["env"]["ALLOW_DATA_LOSS"] == expression and step["env"]["LABEL"] == DATA_LOSS_LABEL
+    assert gate["if"] == "steps.compare.outputs.data_loss == 'true'"
+    # The gate comes after the upload, so the comparison is kept (and commented) when it fails.
+    assert steps.index(gate) > next(i for i, s in enumerate(steps) if "upload-artifact" in str(s.get("uses", "")))
+
+
+def _copy_project(target: Path) -> None:
+    """The files `qhub plan --stack` reads, and the environment the job installs (linked)."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "qhub", target / "qhub", ignore=ignore)
+    shutil.copytree(ROOT / "stacks", target / "stacks")
+    for path in [ROOT / "__main__.py", *ROOT.glob("Pulumi*.yaml")]:
+        shutil.copy(path, target / path.name)
+    (target / ".venv").symlink_to(ROOT / ".venv")
+
+
+def _run_step(step: dict[str, Any], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # As GitHub runs a `run:` step: bash with -e and pipefail.
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=cwd,
+                          env=env, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_the_plan_check_fails_on_a_rename_without_alias_unless_labelled(tmp_path: Path) -> None:
+    """The job's own scripts, run by bash on a head whose shared-drive component was renamed."""
+    head = tmp_path / "work"
+    head.mkdir()
+    _copy_project(head)
+    _copy_project(head / "base")
+    (head / "base" / ".venv").unlink()  # the job has one environment, at the top
+    platform = head / "qhub" / "platform" / "platform.py"
+    source = platform.read_text(encoding="utf-8")
+    assert 'SharedStorage(f"{name}-storage"' in source
+    platform.write_text(source.replace('SharedStorage(f"{name}-storage"', 'SharedStorage(f"{name}-home"'), encoding="utf-8")
+
+    outputs, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "RUNNER_TEMP": str(tmp_path),
+           "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+           "STACK": "staging", "LABEL": DATA_LOSS_LABEL, "ALLOW_DATA_LOSS": "false"}
+    steps = _plan_job()["steps"]
+    compare = next(s for s in steps if s.get("id") == "compare")
+    gate = next(s for s in steps if s.get("name") == "Fail when data would be lost")
+
+    result = _run_step(compare, head, env)
+    assert result.returncode == 0, result.stderr
+    assert outputs.read_text().splitlines() == ["data_loss=true"]
+    comparison = (head / "plan-diff" / "staging.md").read_text()
+    assert "**:stop_sign: Data loss: " in comparison and "-storage-claim" in comparison
+    assert f"add the label `{DATA_LOSS_LABEL}` to the pull request" in comparison
+    assert summary.read_text() == comparison
+
+    failed = _run_step(gate, head, env)
+    assert failed.returncode == 1 and "::error::staging: resources holding data" in failed.stdout
+    allowed = _run_step(gate, head, {**env, "ALLOW_DATA_LOSS": "true"})
+    assert allowed.returncode == 0 and f"::warning::staging: " in allowed.stdout

@@ -26,6 +26,8 @@ PRODUCTION_STACKS = frozenset({"prod", "production"})
 PRODUCTION_ENVIRONMENT = "production"
 # Marks the plan-difference comment so later pushes edit it instead of adding another.
 COMMENT_MARKER = "<!-- qhub-plan-diff -->"
+# The pull-request label that lets a change deleting or replacing data pass the plan check.
+DATA_LOSS_LABEL = "allow-data-loss"
 
 SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
 HEADER = (

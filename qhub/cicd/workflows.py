@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from qhub.cicd.settings import (
-    ACTIONS, COMMENT_MARKER, DEPLOY_WORKFLOW, HEADER, PULL_REQUEST_WORKFLOW,
+    ACTIONS, COMMENT_MARKER, DATA_LOSS_LABEL, DEPLOY_WORKFLOW, HEADER, PULL_REQUEST_WORKFLOW,
     PYTHON_VERSION, RUNNER, SAME_REPOSITORY,
 )
 from qhub.cicd.stacks import StackCi, deploy_branch, project_pulumi_version, promotion_order, stack_ci
@@ -139,6 +139,8 @@ def _stack_steps(command: str, stack_expr: str, pulumi_version: str | None, *, c
 def _plan_script() -> str:
     # The base branch's code is trusted; the head's may come from a fork, which is why this job
     # has a read-only token and no secrets. A stack new in this pull request has no base plan.
+    # `qhub diff` exits 3 when data would be lost; the summary is written first either way, and
+    # a later step fails the job, so the comment and the artifact still carry the summary.
     return (
         'plans="$RUNNER_TEMP/plans"\n'
         'mkdir -p "$plans"\n'
@@ -149,11 +151,46 @@ def _plan_script() -> str:
         '  echo \'{"version": 1, "resources": [], "outputs": {}}\' > "$plans/base.json"\n'
         '  note="The base branch has no plan for this stack (new stack, or its plan failed)."\n'
         'fi\n'
-        '.venv/bin/python -m qhub diff "$plans/base.json" "$plans/head.json" --markdown > "$plans/diff.md"\n'
+        'status=0\n'
+        '.venv/bin/python -m qhub diff "$plans/base.json" "$plans/head.json" --markdown > "$plans/diff.md" || status=$?\n'
+        'if [ "$status" != 0 ] && [ "$status" != 3 ]; then exit "$status"; fi\n'
+        'if [ "$status" = 3 ] && [ "$ALLOW_DATA_LOSS" = true ]; then\n'
+        '  verdict="The label \\`$LABEL\\` accepts this data loss."\n'
+        'elif [ "$status" = 3 ]; then\n'
+        '  verdict="This check fails: if the data loss is intended, add the label \\`$LABEL\\` to the pull request."\n'
+        'else\n'
+        '  verdict=""\n'
+        'fi\n'
         'mkdir -p plan-diff\n'
-        '{ cat "$plans/diff.md"; [ -z "$note" ] || printf \'\\n_%s_\\n\' "$note"; } > "plan-diff/$STACK.md"\n'
+        '{ cat "$plans/diff.md"; [ -z "$note" ] || printf \'\\n_%s_\\n\' "$note";\n'
+        '  [ -z "$verdict" ] || printf \'\\n**%s**\\n\' "$verdict"; } > "plan-diff/$STACK.md"\n'
         'cat "plan-diff/$STACK.md" >> "$GITHUB_STEP_SUMMARY"\n'
+        'if [ "$status" = 3 ]; then echo "data_loss=true" >> "$GITHUB_OUTPUT"; else echo "data_loss=false" >> "$GITHUB_OUTPUT"; fi\n'
     )
+
+
+def _data_loss_gate() -> dict[str, Any]:
+    """The step that fails the plan check when data would be lost, unless the label allows it."""
+    return {
+        "name": "Fail when data would be lost",
+        "if": "steps.compare.outputs.data_loss == 'true'",
+        "run": 'if [ "$ALLOW_DATA_LOSS" = true ]; then\n'
+               '  echo "::warning::$STACK: resources holding data would be deleted or replaced; accepted by the label $LABEL"\n'
+               'else\n'
+               '  echo "::error::$STACK: resources holding data would be deleted or replaced (see the summary); '
+               'add the label $LABEL to the pull request if that is intended"\n'
+               '  exit 1\n'
+               'fi\n',
+        "env": _data_loss_env(),
+    }
+
+
+def _data_loss_env() -> dict[str, str]:
+    return {
+        "STACK": "${{ matrix.stack }}",
+        "LABEL": DATA_LOSS_LABEL,
+        "ALLOW_DATA_LOSS": f"${{{{ contains(github.event.pull_request.labels.*.name, '{DATA_LOSS_LABEL}') }}}}",
+    }
 
 
 def _comment_script() -> str:
@@ -180,8 +217,9 @@ def pull_request_workflow(stacks: list[StackCi], branch: str, pulumi_version: st
     return {
         "name": "Pull request",
         # pull_request, never pull_request_target: a fork's code runs with a read-only token and
-        # without secrets, so nothing it contains can reach a credential.
-        "on": {"pull_request": {"branches": [branch]}},
+        # without secrets, so nothing it contains can reach a credential. Labelling runs the plan
+        # check again, since the data-loss label changes its verdict.
+        "on": {"pull_request": {"branches": [branch], "types": ["opened", "synchronize", "reopened", "labeled", "unlabeled"]}},
         "permissions": {},  # jobs ask for what they need
         "jobs": {
             "validate": {
@@ -203,17 +241,19 @@ def pull_request_workflow(stacks: list[StackCi], branch: str, pulumi_version: st
                     {**_checkout(ref="${{ github.event.pull_request.base.sha }}", path="base"),
                      "name": "Check out the base branch"},
                     *_install(),
-                    {"name": "Plan head and base, and compare", "run": _plan_script(),
-                     "env": {"STACK": "${{ matrix.stack }}"}},
+                    {"name": "Plan head and base, and compare", "id": "compare", "run": _plan_script(),
+                     "env": _data_loss_env()},
                     {"name": "Keep the comparison", "uses": _uses("actions/upload-artifact"),
                      "with": {"name": "plan-diff-${{ matrix.stack }}", "path": "plan-diff/", "retention-days": 7}},
+                    _data_loss_gate(),
                 ],
             },
             "plan-comment": {
                 "name": "Comment the plan difference",
                 "needs": "plan",
-                # A fork's token cannot comment; its plan is in the job summaries.
-                "if": SAME_REPOSITORY,
+                # A fork's token cannot comment; its plan is in the job summaries. The comment is
+                # posted when the plan check failed on data loss too: that is when it matters most.
+                "if": f"!cancelled() && {SAME_REPOSITORY}",
                 "runs-on": RUNNER,
                 "timeout-minutes": 5,
                 "permissions": {"pull-requests": "write"},
@@ -229,8 +269,9 @@ def pull_request_workflow(stacks: list[StackCi], branch: str, pulumi_version: st
                 "name": "pulumi preview (${{ matrix.stack }})",
                 "needs": "validate",
                 # Previews need the state backend and cloud read access: only for branches of
-                # this repository, whose authors already have write access.
-                "if": SAME_REPOSITORY,
+                # this repository, whose authors already have write access. A label changes
+                # nothing a preview shows, so labelling does not run one again.
+                "if": f"{SAME_REPOSITORY} && github.event.action != 'labeled' && github.event.action != 'unlabeled'",
                 "runs-on": RUNNER,
                 "timeout-minutes": 30,
                 "permissions": {"contents": "read", "id-token": "write", "pull-requests": "write"},
