@@ -138,3 +138,25 @@ def test_init_writes_the_workflows_for_github_actions(tmp_path: Path) -> None:
     assert (tmp_path / PULL_REQUEST_WORKFLOW).read_text() == expected_workflows(tmp_path)[PULL_REQUEST_WORKFLOW]
     assert stack_facts("dev", tmp_path)["provider"] == "gcp"
     assert check_workflows(tmp_path, ["dev"]) == []
+
+
+def test_production_stacks_are_the_config_models() -> None:
+    from qhub.cicd.settings import PRODUCTION_STACKS
+    from qhub.config.model import PRODUCTION_STACKS as MODEL_STACKS
+
+    assert PRODUCTION_STACKS == MODEL_STACKS
+
+
+def test_the_production_key_decides_which_stacks_deploy_last(tmp_path: Path) -> None:
+    from qhub.cicd.stacks import stack_ci
+
+    project = _project(tmp_path, {"live": "github-actions", "prod": "github-actions", "test": "github-actions"})
+    for name, production in (("live", True), ("prod", False)):
+        path = project / "stacks" / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), "production": production}))
+    assert [stack_ci(project, s).production for s in ("live", "prod", "test")] == [True, False, False]
+    _write(project, expected_workflows(project))
+    jobs = load_workflow((project / DEPLOY_WORKFLOW).read_text())["jobs"]
+    assert jobs["deploy-live"]["environment"]["name"] == "production"
+    assert set(jobs["deploy-live"]["needs"]) == {"smoke-prod", "smoke-test"}
+    assert jobs["deploy-prod"]["environment"]["name"] == "prod" and "needs" not in jobs["deploy-prod"]

@@ -21,7 +21,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
 
 PYTHON_VERSION = "3.11"
 RUNNER = "ubuntu-24.04"  # a fixed image, not ubuntu-latest, so a runner upgrade is a reviewed change
-# Stacks with these names are production: deployed last, behind the `production` environment.
+# Stacks with these names are production unless their QHub file sets `production`: deployed
+# last, behind the `production` environment. The same names as qhub.config.model's (a test keeps
+# them equal), not imported from there so that reading workflows needs no pydantic.
 PRODUCTION_STACKS = frozenset({"prod", "production"})
 PRODUCTION_ENVIRONMENT = "production"
 # Marks the plan-difference comment so later pushes edit it instead of adding another.

@@ -42,10 +42,12 @@ class StackCi:
     name: str
     ci: str  # "github-actions" or "none"
     branch: str
+    marked: bool | None = None  # the QHub file's `production`, when it is a boolean
 
     @property
     def production(self) -> bool:
-        return self.name in PRODUCTION_STACKS
+        """As the program decides (QHubConfig.is_production): the file's key, else the stack's name."""
+        return self.marked if self.marked is not None else self.name in PRODUCTION_STACKS
 
     @property
     def environment(self) -> str:
@@ -59,12 +61,15 @@ def stack_ci(project_dir: Path, stack: str) -> StackCi:
     from qhub.config import read_document, stack_config_file
     from qhub.config.model import CiCd
 
+    marked = None
     try:
-        raw = read_document(stack_config_file(stack, project_dir)).get("ci_cd")
+        document = read_document(stack_config_file(stack, project_dir))
+        raw = document.get("ci_cd")
+        marked = document.get("production") if isinstance(document.get("production"), bool) else None
         ci = CiCd.model_validate({"type": raw} if isinstance(raw, str) else (raw or {}))
     except (ConfigError, ValidationError):
         ci = CiCd.model_validate({})
-    return StackCi(stack, ci.type, ci.branch)
+    return StackCi(stack, ci.type, ci.branch, marked)
 
 
 def promotion_order(stacks: list[StackCi]) -> list[StackCi]:

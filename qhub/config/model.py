@@ -117,6 +117,17 @@ class Storage(Model):
         return _quantity(value)
 
 
+class Backups(Model):
+    """Scheduled snapshots of the disks that hold users' data, where the cloud offers them."""
+
+    enabled: bool = Field(True, description="Snapshot the disks daily: the NFS disk and conda-store's volume on GCP and Azure, conda-store's volume and the EFS drive on AWS; DigitalOcean has none (see the README).")
+    retention_days: int = Field(14, ge=1, le=360, description="Days each scheduled snapshot is kept (EFS's automatic backups keep AWS Backup's 35).")
+
+
+# The Pulumi stacks that are production unless their QHub file sets `production`.
+PRODUCTION_STACKS = frozenset({"prod", "production"})
+
+
 class JupyterHubSettings(Model):
     """Hub behaviour that is not per profile."""
 
@@ -150,6 +161,8 @@ class QHubConfig(Model):
 
     default_images: DefaultImages = Field(default_factory=DefaultImages, description="Images used unless a profile names one.")
     storage: Storage = Field(default_factory=Storage, description="Sizes of the shared volumes.")
+    backups: Backups = Field(default_factory=Backups, description="Scheduled snapshots of the disks holding users' data.")
+    production: bool | None = Field(None, description="Protect the cluster from deletion, so `pulumi destroy` stops before deleting anything; unset, on for the Pulumi stacks named prod or production.")
     profiles: Profiles = Field(default_factory=Profiles, validate_default=True, description="Server and worker sizes.")
     environments: dict[EnvironmentFileName, Environment] = Field(default_factory=dict, description="Conda environments to build, by file name.")
     jupyterhub: JupyterHubSettings = Field(default_factory=JupyterHubSettings, description="Hub settings.")
@@ -214,6 +227,10 @@ class QHubConfig(Model):
         return profiles
 
     # -- derived facts, so no other layer dispatches on the provider for them --------------
+
+    def is_production(self, stack: str) -> bool:
+        """Whether the stack's cluster is protected: `production` when set, else by the Pulumi stack's name."""
+        return self.production if self.production is not None else stack in PRODUCTION_STACKS
 
     @property
     def cloud(self) -> AmazonWebServices | GoogleCloudPlatform | DigitalOcean | Azure | Existing:

@@ -46,6 +46,9 @@ for spec in "$@"; do
 done
 """
 
+# Key of the home mount in KubeSpawner.volume_mounts when z2jh has made that a dict.
+HOME_MOUNT_KEY = "qhub-home"
+
 # Scopes every user server's token has by default (JupyterHub 5.5 `server` role); QHub only adds.
 DEFAULT_SERVER_SCOPES = ("users:activity!user", "access:servers!server")
 
@@ -90,6 +93,19 @@ def home_init_container(data: dict[str, Any], username: str) -> dict[str, Any]:
     }
 
 
+def with_volume_mount(mounts: Any, key: str, mount: dict[str, Any]) -> Any:
+    """`mounts` with `mount` added, in the form they came in (a new object either way).
+
+    z2jh's jupyterhub_config.py sets KubeSpawner.volume_mounts as a dict keyed by name
+    (KubeSpawner 7 mounts its values, sorted by key); spreading that dict into a list would give
+    its keys, and every pod manifest would fail. A list (KubeSpawner's own default) gets `mount`
+    appended.
+    """
+    if isinstance(mounts, dict):
+        return {**mounts, key: mount}
+    return [*mounts, mount]
+
+
 def apply_identity(spawner: Any, data: dict[str, Any]) -> None:
     """Give a spawner the user's unix identity, home folder and the init container that makes it.
 
@@ -109,10 +125,11 @@ def apply_identity(spawner: Any, data: dict[str, Any]) -> None:
     spawner.environment = {**spawner.environment, "HOME": home_path, "QHUB_GROUPS": ",".join(user["groups"])}
     spawner.working_dir = home_path
     spawner.notebook_dir = home_path
-    spawner.volume_mounts = [
-        *spawner.volume_mounts,
+    spawner.volume_mounts = with_volume_mount(
+        spawner.volume_mounts,
+        HOME_MOUNT_KEY,
         {"name": data["home"]["volume"], "mountPath": home_path, "subPath": f"home/{username}"},
-    ]
+    )
     spawner.init_containers = [home_init_container(data, username), *spawner.init_containers]
     spawner.extra_labels = {**spawner.extra_labels, "qhub.dev/primary-group": user["groups"][0]}
 
