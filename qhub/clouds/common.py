@@ -1,7 +1,9 @@
-"""Kubernetes-side pieces every managed cloud of QHub shares (GCP, DigitalOcean, Azure).
+"""Pieces every managed cloud of QHub shares.
 
 Creates: the `pulumi_kubernetes.Provider` made from a cluster's kubeconfig and, where the cloud
 does not run one itself, the NVIDIA device plugin (Helm) that advertises `nvidia.com/gpu`.
+Also the `protection` stack output, which says what `pulumi destroy` stops at and what to
+unprotect on purpose.
 """
 
 from __future__ import annotations
@@ -32,6 +34,22 @@ def exec_kubeconfig(cluster: str, server: str, ca_data: str, exec_spec: Mapping[
         "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
         "current-context": cluster,
     })
+
+
+def protection_notice(production: bool, cluster: str | None) -> str:
+    """The `protection` stack output: what stops `pulumi destroy`, and how to get past it on purpose.
+
+    `cluster` names the cluster the stack owns; None for a cluster the stack only uses.
+    """
+    data = ("The disks, claims and registry holding users' data are protected; to delete them on purpose, "
+            "back them up, then `pulumi state unprotect <urn>` each (`pulumi stack --show-urns` lists them).")
+    if cluster is None:
+        return "The cluster is not this stack's (provider existing), so QHub neither deletes nor protects it. " + data
+    if production:
+        return (f"Production stack: the {cluster} is protected (the QHub file's `production`, on for stacks named "
+                "prod or production), so `pulumi destroy` fails in its preview before deleting anything. To delete "
+                "the cluster on purpose, set `production: false` in the stack's QHub file and run `pulumi up` first. " + data)
+    return (f"The {cluster} is not protected (set `production: true` in the QHub file to protect it). " + data)
 
 
 def make_k8s_provider(name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource,

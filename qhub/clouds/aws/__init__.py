@@ -32,4 +32,5 @@ def build(name: str, config: QHubConfig) -> ClusterOutputs:
     block = config.cloud
     if not isinstance(block, AmazonWebServices):
         raise TypeError(f"qhub.clouds.aws needs an amazon_web_services block, not {type(block).__name__}")
-    return AwsCluster(name, config.project_name, pulumi.get_stack(), block).outputs
+    stack = pulumi.get_stack()
+    return AwsCluster(name, config.project_name, stack, block, production=config.is_production(stack)).outputs

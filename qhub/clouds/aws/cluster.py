@@ -18,6 +18,7 @@ from qhub.clouds.aws.kubeconfig import kubeconfig, make_k8s_provider
 from qhub.clouds.aws.network import Network
 from qhub.clouds.aws.nodegroups import NodeGroups
 from qhub.clouds.aws.provider import account_facts, default_tags, make_provider
+from qhub.clouds.common import protection_notice
 from qhub.cluster import ClusterOutputs, NfsEndpoint
 from qhub.config.providers.aws import AmazonWebServices
 
@@ -34,7 +35,7 @@ class AwsCluster(pulumi.ComponentResource):
     outputs: ClusterOutputs
     """The uniform result the platform layer consumes."""
 
-    def __init__(self, name: str, project: str, stack: str, block: AmazonWebServices,
+    def __init__(self, name: str, project: str, stack: str, block: AmazonWebServices, *, production: bool = False,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:aws:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -43,7 +44,7 @@ class AwsCluster(pulumi.ComponentResource):
         minor = block.kubernetes_minor
 
         network = Network(f"{name}-network", block, name, provider, child)
-        control = ControlPlane(f"{name}-eks", name, block, facts, network.private_subnet_ids, provider, child)
+        control = ControlPlane(f"{name}-eks", name, block, facts, network.private_subnet_ids, provider, child, production=production)
         nodes = NodeGroups(f"{name}-nodes", control.cluster, block, facts, network.private_subnet_ids, provider, child)
         config = kubeconfig(
             control.cluster.name, control.cluster.endpoint,
@@ -86,6 +87,7 @@ class AwsCluster(pulumi.ComponentResource):
             node_cidrs=[block.vpc_cidr],
             gpu_node_groups=list(nodes.gpu_groups),
             ready=ready,
-            exports={"cluster_name": control.cluster.name, "region": block.region, "registry_urls": registry.urls},
+            exports={"cluster_name": control.cluster.name, "region": block.region, "registry_urls": registry.urls,
+                     "protection": protection_notice(production, "EKS cluster")},
         )
         self.register_outputs({"cluster_name": control.cluster.name, "registry_urls": registry.urls})

@@ -1,7 +1,8 @@
 """The EKS control plane and who may reach it.
 
 Creates: the cluster IAM role (AmazonEKSClusterPolicy), the EKS cluster at the config's
-Kubernetes version with public (allow-listed) and private endpoint access, an access entry with
+Kubernetes version with public (allow-listed) and private endpoint access (protected on
+production stacks: the hub's database and dynamically provisioned disks live in it), an access entry with
 the cluster-admin access policy for the principal running `pulumi up`, and the IAM OIDC provider
 that IRSA roles trust.
 """
@@ -33,7 +34,7 @@ class ControlPlane(pulumi.ComponentResource):
     def __init__(
         self, name: str, cluster_name: str, block: AmazonWebServices, facts: AccountFacts,
         subnet_ids: Sequence[pulumi.Input[str]], provider: aws.Provider,
-        opts: pulumi.ResourceOptions | None = None,
+        opts: pulumi.ResourceOptions | None = None, *, production: bool = False,
     ) -> None:
         super().__init__("qhub:aws:ControlPlane", name, None, opts)
         role, attachments = role_with_policies(
@@ -60,7 +61,7 @@ class ControlPlane(pulumi.ComponentResource):
                 # The admin gets an explicit access entry below, visible and revocable in the stack.
                 bootstrap_cluster_creator_admin_permissions=False,
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(attachments)),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(attachments), protect=production),
         )
         opts_here = pulumi.ResourceOptions(parent=self, provider=provider)
         admin = aws.eks.AccessEntry(

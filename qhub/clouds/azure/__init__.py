@@ -7,6 +7,8 @@ network, aks, registry, cluster.
 
 from __future__ import annotations
 
+import pulumi
+
 from qhub.clouds.azure.cluster import AzureCluster
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
@@ -28,4 +30,4 @@ def build(name: str, config: QHubConfig) -> ClusterOutputs:
     block = config.cloud
     if not isinstance(block, Azure):
         raise TypeError(f"qhub.clouds.azure needs an azure block, not {type(block).__name__}")
-    return AzureCluster(name, block).outputs
+    return AzureCluster(name, block, production=config.is_production(pulumi.get_stack())).outputs

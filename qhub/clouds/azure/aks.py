@@ -1,6 +1,7 @@
 """The AKS cluster and its agent pools, at the config's Kubernetes version.
 
-Creates: the managed cluster with a system-assigned identity, Azure CNI overlay on the stack's
+Creates: the managed cluster (protected on production stacks, with its System pool inline: the
+hub's database and dynamically provisioned disks live in it) with a system-assigned identity, Azure CNI overlay on the stack's
 subnet, Workload Identity and the OIDC issuer, and `general` as its one System pool; a User
 agent pool per other group (these may scale to zero); the cluster identity's Network
 Contributor role on the node subnet (to place load balancers there). Every pool autoscales
@@ -87,7 +88,7 @@ def system_pool(group: AzureNodeGroup, block: Azure, subnet_id: pulumi.Input[str
 
 
 def make_cluster(name: str, block: Azure, group_name: pulumi.Input[str], subnet_id: pulumi.Input[str],
-                 provider: azure.Provider, parent: pulumi.Resource) -> azure.containerservice.ManagedCluster:
+                 provider: azure.Provider, parent: pulumi.Resource, *, production: bool = False) -> azure.containerservice.ManagedCluster:
     """The managed cluster with the general group inline as its System pool."""
     return azure.containerservice.ManagedCluster(
         f"{name}-aks",
@@ -118,7 +119,7 @@ def make_cluster(name: str, block: Azure, group_name: pulumi.Input[str], subnet_
             workload_identity=azure.containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
         ),
         # The autoscaler owns the System pool's node count.
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, ignore_changes=["agentPoolProfiles[0].count"]),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, ignore_changes=["agentPoolProfiles[0].count"], protect=production),
     )
 
 

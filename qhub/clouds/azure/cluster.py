@@ -16,7 +16,7 @@ import pulumi_azure_native as azure
 from qhub.clouds.azure.aks import GROUP_LABEL, SYSTEM_POOL, make_agent_pool, make_cluster, pool_names, subnet_access
 from qhub.clouds.azure.network import Network, node_subnet
 from qhub.clouds.azure.registry import Registry, registry_name
-from qhub.clouds.common import make_k8s_provider, nvidia_device_plugin
+from qhub.clouds.common import make_k8s_provider, nvidia_device_plugin, protection_notice
 from qhub.cluster import ClusterOutputs
 from qhub.config.providers.azure import Azure
 
@@ -41,7 +41,8 @@ class AzureCluster(pulumi.ComponentResource):
     outputs: ClusterOutputs
     """What the platform layer needs to know about the cluster."""
 
-    def __init__(self, name: str, block: Azure, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, block: Azure, *, production: bool = False,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:azure:Cluster", name, None, opts)
         provider = azure.Provider(
             f"{name}-azure",
@@ -54,7 +55,7 @@ class AzureCluster(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(provider=provider, parent=self)
         ).subscription_id
         network = Network(f"{name}-network", name, block, provider, opts=child)
-        cluster = make_cluster(name, block, network.group.name, network.subnet.id, provider, self)
+        cluster = make_cluster(name, block, network.group.name, network.subnet.id, provider, self, production=production)
         subnet_access(name, cluster, network.subnet.id, subscription_id, provider, self)
         names = pool_names(list(block.node_groups))
         pools: list[pulumi.Resource] = [cluster]
@@ -95,6 +96,7 @@ class AzureCluster(pulumi.ComponentResource):
                 "region": block.region,
                 "kubernetes_version": cluster.kubernetes_version,
                 "registry_url": registry.login_server,
+                "protection": protection_notice(production, "AKS cluster"),
             },
         )
         self.register_outputs({"cluster_name": cluster.name, "fqdn": cluster.fqdn, "registry_url": registry.login_server})

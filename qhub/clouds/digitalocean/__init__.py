@@ -6,6 +6,8 @@ ClusterOutputs; the modules here each create one part (see their docstrings): do
 
 from __future__ import annotations
 
+import pulumi
+
 from qhub.clouds.digitalocean.cluster import DigitalOceanCluster
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
@@ -23,4 +25,4 @@ def build(name: str, config: QHubConfig) -> ClusterOutputs:
     block = config.cloud
     if not isinstance(block, DigitalOcean):
         raise TypeError(f"qhub.clouds.digitalocean needs a digital_ocean block, not {type(block).__name__}")
-    return DigitalOceanCluster(name, config.project_name, block).outputs
+    return DigitalOceanCluster(name, config.project_name, block, production=config.is_production(pulumi.get_stack())).outputs

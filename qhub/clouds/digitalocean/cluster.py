@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from qhub.clouds.common import make_k8s_provider
+from qhub.clouds.common import make_k8s_provider, protection_notice
 from qhub.clouds.digitalocean.doks import DEFAULT_POOL, NODE_POOL_LABEL, doks_version, make_cluster, make_node_pool
 from qhub.cluster import ClusterOutputs
 from qhub.config.providers.digitalocean import DigitalOcean
@@ -56,7 +56,8 @@ class DigitalOceanCluster(pulumi.ComponentResource):
     outputs: ClusterOutputs
     """What the platform layer needs to know about the cluster."""
 
-    def __init__(self, name: str, project: str, block: DigitalOcean, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, project: str, block: DigitalOcean, *, production: bool = False,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:digitalocean:Cluster", name, None, opts)
         # Credentials come from DIGITALOCEAN_TOKEN; region is set on each resource.
         provider = do.Provider(f"{name}-do", opts=pulumi.ResourceOptions(parent=self))
@@ -81,7 +82,7 @@ class DigitalOceanCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)),
             )
         version = doks_version(block, provider, self)
-        cluster = make_cluster(name, block, version, vpc, stack_tags, provider, self, registry)
+        cluster = make_cluster(name, block, version, vpc, stack_tags, provider, self, registry, production=production)
         pools: list[pulumi.Resource] = [cluster]
         pools += [
             make_node_pool(name, group_name, group, cluster, stack_tags, provider, self)
@@ -92,6 +93,7 @@ class DigitalOceanCluster(pulumi.ComponentResource):
         registry_url = registry.endpoint if registry is not None else None
         exports: dict[str, pulumi.Input[object]] = {
             "cluster_name": cluster.name, "region": block.region, "kubernetes_version": cluster.version,
+            "protection": protection_notice(production, "DOKS cluster"),
         }
         if registry_url is not None:
             exports["registry_url"] = registry_url

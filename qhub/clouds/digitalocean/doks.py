@@ -1,7 +1,8 @@
 """The DOKS cluster and its node pools, at the config's Kubernetes version.
 
-Creates: the cluster, whose default pool is the `general` group and autoscales (QHub's had a
-fixed size); a `KubernetesNodePool` per other group, each autoscaling between the group's min
+Creates: the cluster (protected on production stacks: the hub's database and dynamically
+provisioned volumes live in it), whose default pool is the `general` group and autoscales
+(QHub's had a fixed size); a `KubernetesNodePool` per other group, each autoscaling between the group's min
 and max; the nvidia.com/gpu taint on GPU groups, whose driver and device plugin DOKS runs itself.
 Reads: the DOKS version slug of the configured minor (DigitalOcean names builds `1.35.1-do.0`).
 """
@@ -67,7 +68,8 @@ def default_pool(group: DigitalOceanNodeGroup, tags: list[str]) -> do.Kubernetes
 
 
 def make_cluster(name: str, block: DigitalOcean, version: pulumi.Input[str], vpc: do.Vpc, tags: list[str],
-                 provider: do.Provider, parent: pulumi.Resource, registry: pulumi.Resource | None) -> do.KubernetesCluster:
+                 provider: do.Provider, parent: pulumi.Resource, registry: pulumi.Resource | None,
+                 *, production: bool = False) -> do.KubernetesCluster:
     """The DOKS cluster with the general group as its default pool."""
     has_gpus = any(group.is_gpu for group in block.node_groups.values())
     return do.KubernetesCluster(
@@ -89,6 +91,7 @@ def make_cluster(name: str, block: DigitalOcean, version: pulumi.Input[str], vpc
             parent=parent, provider=provider, depends_on=[registry] if registry is not None else [],
             # The autoscaler owns the node count.
             ignore_changes=["nodePool.nodeCount"],
+            protect=production,
         ),
     )
 

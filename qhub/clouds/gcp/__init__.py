@@ -7,6 +7,8 @@ network, iam, gke, nodepools, registry, cluster.
 
 from __future__ import annotations
 
+import pulumi
+
 from qhub.clouds.gcp.cluster import GcpCluster
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
@@ -28,4 +30,4 @@ def build(name: str, config: QHubConfig) -> ClusterOutputs:
     block = config.cloud
     if not isinstance(block, GoogleCloudPlatform):
         raise TypeError(f"qhub.clouds.gcp needs a google_cloud_platform block, not {type(block).__name__}")
-    return GcpCluster(name, block).outputs
+    return GcpCluster(name, block, production=config.is_production(pulumi.get_stack())).outputs

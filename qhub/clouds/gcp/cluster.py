@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from qhub.clouds.common import exec_kubeconfig, make_k8s_provider
+from qhub.clouds.common import exec_kubeconfig, make_k8s_provider, protection_notice
 from qhub.clouds.gcp.gke import gke_versions, make_cluster
 from qhub.clouds.gcp.iam import NodeIdentity
 from qhub.clouds.gcp.network import Network
@@ -48,7 +48,8 @@ class GcpCluster(pulumi.ComponentResource):
     outputs: ClusterOutputs
     """What the platform layer needs to know about the cluster."""
 
-    def __init__(self, name: str, block: GoogleCloudPlatform, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, block: GoogleCloudPlatform, *, production: bool = False,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:gcp:Cluster", name, None, opts)
         provider = gcp.Provider(
             f"{name}-gcp",
@@ -70,7 +71,7 @@ class GcpCluster(pulumi.ComponentResource):
         network = Network(f"{name}-network", block, provider, opts=pulumi.ResourceOptions.merge(child, after_apis))
         identity = NodeIdentity(f"{name}-nodes", block.project, provider, opts=child)
         master_version, node_version = gke_versions(block, provider, self)
-        cluster = make_cluster(name, block, network, master_version, provider, self)
+        cluster = make_cluster(name, block, network, master_version, provider, self, production=production)
         pools = [
             make_node_pool(name, group_name, group, cluster, node_version, identity.account.email, provider, self)
             for group_name, group in block.node_groups.items()
@@ -102,6 +103,7 @@ class GcpCluster(pulumi.ComponentResource):
                 "location": cluster.location,
                 "kubernetes_version": cluster.master_version,
                 "registry_url": registry.url,
+                "protection": protection_notice(production, "GKE cluster"),
             },
         )
         self.register_outputs({"cluster_name": cluster.name, "endpoint": cluster.endpoint, "registry_url": registry.url})

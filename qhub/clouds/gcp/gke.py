@@ -2,7 +2,8 @@
 
 Creates: one `gcp.container.Cluster`: regional (a single entry in availability_zones makes it
 zonal), private nodes on the stack's VPC-native subnet, Workload Identity, no release channel
-so versions move only when the config does. Reads: the newest GKE build of the configured minor.
+so versions move only when the config does; protected, and GKE's deletion protection on, on
+production stacks. Reads: the newest GKE build of the configured minor.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def gke_versions(block: GoogleCloudPlatform, provider: gcp.Provider, parent: pul
 
 
 def make_cluster(name: str, block: GoogleCloudPlatform, network: Network, master_version: pulumi.Input[str],
-                 provider: gcp.Provider, parent: pulumi.Resource) -> gcp.container.Cluster:
+                 provider: gcp.Provider, parent: pulumi.Resource, *, production: bool = False) -> gcp.container.Cluster:
     """The GKE cluster; node pools are separate resources (nodepools.py)."""
     return gcp.container.Cluster(
         f"{name}-gke",
@@ -86,8 +87,8 @@ def make_cluster(name: str, block: GoogleCloudPlatform, network: Network, master
         workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
             workload_pool=f"{block.project}.svc.id.goog",
         ),
-        # Pulumi's own protection guards stateful resources; the cluster holds no data itself
-        # (volumes are persistent disks), and this flag would block `pulumi destroy`.
-        deletion_protection=False,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, ignore_changes=["initialNodeCount"]),
+        # The hub's database and dynamically provisioned disks live in the cluster: on production
+        # stacks both Pulumi's protection and GKE's own guard it; `production: false` lifts both.
+        deletion_protection=production,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, ignore_changes=["initialNodeCount"], protect=production),
     )
