@@ -75,3 +75,18 @@ def test_the_production_key_overrides_the_stack_name(tmp_path: Path) -> None:
 def test_an_existing_cluster_is_not_the_stacks_to_protect() -> None:
     plan = plan_config(_fixture("existing"))
     assert plan.outputs["protection"].startswith("The cluster is not this stack's (provider existing)")
+
+
+@pytest.mark.parametrize("cloud", [*CLUSTER_TYPES, "existing"])
+def test_the_hub_database_claim_outlives_its_release(cloud: str) -> None:
+    """z2jh's own template, rendered by helm, gives the hub-db claim Helm's keep policy: an
+    uninstalled or replaced release leaves the claim (users, API tokens, named servers), and a
+    release of the same name in the same namespace adopts it again."""
+    from tests.support.helm import objects_of, release_named, render_release, stack_kubernetes_version
+
+    plan = plan_config(_fixture(cloud))
+    rendered = render_release(release_named(plan, "jupyterhub"), stack_kubernetes_version(load_file(_fixture(cloud)).config))
+    (claim,) = objects_of(rendered, "PersistentVolumeClaim", "hub-db-dir")
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    hub = objects_of(rendered, "Deployment", "hub")[0]["spec"]["template"]["spec"]
+    assert {"name": "pvc", "persistentVolumeClaim": {"claimName": "hub-db-dir"}} in hub["volumes"]

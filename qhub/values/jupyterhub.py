@@ -268,7 +268,8 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
                 {"name": "qhub-hub-config", "mountPath": HUB_DATA_PATH, "subPath": HUB_DATA_KEY, "readOnly": True},
             ],
             "annotations": {"qhub.dev/hub-config-sha256": files.checksum},
-            "db": {"type": "sqlite-pvc", "pvc": {"storage": "1Gi"}},
+            # users, tokens (SSH passwords), named servers, shares: Helm keeps the claim when the release goes.
+            "db": {"type": "sqlite-pvc", "pvc": {"storage": "1Gi", "annotations": {"helm.sh/resource-policy": "keep"}}},
         },
         "proxy": {
             # TLS ends at the NGINX ingress; the chart's own Traefik (autohttps) stays off.
