@@ -30,7 +30,6 @@ from qhub.offline.engine import Plan, PlannedResource
 from qhub.values.jupyterhub import HUB_CONFIG_KEY, HUB_DATA_KEY, HubFiles
 from tests.conftest import FIXTURES, plan_config
 from tests.support import hub
-from tests.support.gateway import cluster_options, gateway_backend, resolve
 
 CLOUDS = ("aws", "gcp", "do", "azure", "existing")
 TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
@@ -128,31 +127,6 @@ def test_cpu_jupyterlab_pods_stay_off_gpu_groups(config: QHubConfig, hub_c: Conf
     assert pod["spec"]["nodeSelector"] == selector(config, "user")
     assert TOLERATION not in (pod["spec"].get("tolerations") or [])
     assert "nvidia.com/gpu" not in (pod["spec"]["containers"][0]["resources"].get("limits") or {})
-
-
-def test_gpu_dask_workers_land_on_the_gpu_group(config: QHubConfig, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
-    backend = gateway_backend(release(plan, "dask-gateway").inputs["values"]["gateway"], monkeypatch)
-    gpu_group = selector(config, config.gpu_node_groups[0])
-    for name, profile in config.profiles.dask_worker.items():
-        resolved = resolve(backend, {"profile": name})
-        pod, container = resolved.worker_extra_pod_config, resolved.worker_extra_container_config
-        # Schedulers need no GPU: they stay on the worker group whatever the profile.
-        assert resolved.scheduler_extra_pod_config["nodeSelector"] == selector(config, "worker")
-        if profile.worker_gpus:
-            assert pod["nodeSelector"] == gpu_group
-            assert TOLERATION in pod["tolerations"]
-            assert container["resources"]["limits"] == {"nvidia.com/gpu": profile.worker_gpus}
-        else:
-            assert pod["nodeSelector"] == selector(config, "worker")
-            assert "tolerations" not in pod and "resources" not in container
-
-
-def test_cluster_options_name_the_gpu_profiles(config: QHubConfig, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
-    backend = gateway_backend(release(plan, "dask-gateway").inputs["values"]["gateway"], monkeypatch)
-    (field,) = [f for f in cluster_options(backend).fields if f.field == "profile"]
-    assert list(field.options) == list(config.profiles.dask_worker)
-    for name, profile in config.profiles.dask_worker.items():
-        assert (f"{name}: {profile.worker_gpus} GPU" in field.label) == bool(profile.worker_gpus)
 
 
 def test_gcp_profiles_pick_among_two_gpu_groups(monkeypatch: pytest.MonkeyPatch) -> None:
