@@ -59,9 +59,13 @@ def qhub_metrics_route(path):
     from fastapi import Request
     from fastapi.responses import PlainTextResponse
 
-    async def conda_store_metrics(request: Request):
+    async def conda_store_metrics(request):
         return PlainTextResponse(await prometheus_metrics(conda_store=request.state.conda_store))
 
+    # traitlets compiles config files under its own `from __future__ import annotations`, so an
+    # annotation written here would be the string "Request", which FastAPI cannot resolve and
+    # would take for a query parameter: the class itself tells FastAPI to pass the request.
+    conda_store_metrics.__annotations__["request"] = Request
     return (path, "get", conda_store_metrics)
 
 

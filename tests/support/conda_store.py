@@ -28,13 +28,22 @@ STORE_PYTHON = ROOT / ".venv-conda-store" / "bin" / "python"
 DRIVER = ROOT / "tests" / "runtimes" / "conda_store_driver.py"
 DEPLOYMENT = "conda-store"
 
-# Requests made without logging in: the API's status, an environment list, and a new
-# environment in the shared namespace (refused unless authorised).
+# What tests/test_security_conda_store.py asks for without logging in: the paths of conda-store's
+# unauthenticated metrics router under the public prefix (with and without a trailing slash),
+# the same names at the root, and where in-cluster monitoring reads the metrics.
+METRICS_PROBES = [
+    *(f"{values.URL_PREFIX}/{name}{slash}" for name in ("metrics", "celery") for slash in ("", "/")),
+    "/celery", values.METRICS_PATH,
+]
+
+# Requests made without logging in: the API's status, an environment list, a new environment in
+# the shared namespace (refused unless authorised), and the metrics probes.
 ANONYMOUS = [
     ["GET", f"{values.URL_PREFIX}/api/v1/"],
     ["GET", f"{values.URL_PREFIX}/api/v1/environment/"],
     ["POST", f"{values.URL_PREFIX}/api/v1/specification/",
      {"namespace": values.FILESYSTEM_NAMESPACE, "specification": "name: anonymous\ndependencies: [python]\n"}],
+    *(["GET", path] for path in METRICS_PROBES),
 ]
 
 
