@@ -99,7 +99,9 @@ def test_authenticator_finds_the_hub_api(run: GatewayRun) -> None:
     pod = deployment["spec"]["template"]
     assert service["metadata"]["namespace"] == deployment["metadata"]["namespace"]
     assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
-    (port,) = [p for p in service["spec"]["ports"] if p["port"] == url.port]
+    ports = [p for p in service["spec"]["ports"] if p["port"] == url.port]
+    assert len(ports) == 1, f"{run.gateway['api_url']}: Service {name} has no port {url.port} ({service['spec']['ports']})"
+    (port,) = ports
     (hub_spec,) = [c for c in pod["spec"]["containers"] if c["name"] == "hub"]
     target = port.get("targetPort", port["port"])
     assert any(target in (p.get("name"), p["containerPort"]) for p in hub_spec["ports"])
