@@ -224,9 +224,13 @@ def _volume_files(volume: Mapping[str, Any], objects: _Objects) -> dict[str, byt
             raise
         if source.get("items"):
             if "secret" in volume:  # a key of a Secret whose content the plan hides: its stand-in
-                name = source["secretName"]
-                return {item["path"]: data[item["key"]] if item["key"] in data
-                        else (objects.secret_key(name, item["key"]) or "").encode() for item in source["items"]}
+                files = {}
+                for item in source["items"]:
+                    value = objects.secret_key(source["secretName"], item["key"])
+                    if value is None:
+                        raise ContainerError(f"Secret {source['secretName']} has no key {item['key']}")
+                    files[item["path"]] = value.encode()
+                return files
             return {item["path"]: data[item["key"]] for item in source["items"]}
         return data
     if "projected" in volume:
