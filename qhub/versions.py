@@ -44,6 +44,13 @@ SUPPORTED_KUBERNETES_MINORS = {
 JUPYTERHUB_IMAGE = "quay.io/jupyterhub/k8s-hub:4.4.0"
 JUPYTERLAB_IMAGE = "quay.io/jupyter/scipy-notebook:2025-11-17"
 DASK_WORKER_IMAGE = "ghcr.io/dask/dask-gateway:2026.3.0"
+# What both custom images (image/) install, so a client and its workers agree: the versions
+# DASK_WORKER_IMAGE freezes (dask-gateway/Dockerfile.requirements.txt@2026.3.0), and the
+# dask-gateway client of the gateway server the chart runs.
+DASK_PACKAGES = {"dask": "2026.3.0", "distributed": "2026.3.0", "dask-gateway": "2026.3.0"}
+# The Python both base images run (scipy-notebook pins 3.13 in conda-meta/pinned; the dask image
+# is python:3.13-slim): pickled tasks need the same minor on both sides.
+IMAGE_PYTHON = "3.13"
 CONDA_STORE_IMAGE = "quay.io/quansight/conda-store-server:2025.2.2"
 # NFSv4 server for clouds without managed NFS (see qhub/platform/nfs_server.py for why not volume-nfs).
 NFS_SERVER_IMAGE = "docker.io/openebs/nfs-server-alpine:0.11.0"

@@ -133,7 +133,7 @@ def test_init_writes_the_workflows_for_github_actions(tmp_path: Path) -> None:
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     shutil.copy(ROOT / "requirements.txt", tmp_path / "requirements.txt")
     args = ["init", "gcp", "--stack", "dev", "--project-name", "lab", "--domain", "lab.example.org",
-            "--project-dir", str(tmp_path)]
+            "--repository", "example-lab/lab", "--project-dir", str(tmp_path)]
     assert main(args) == 0
     assert (tmp_path / PULL_REQUEST_WORKFLOW).read_text() == expected_workflows(tmp_path)[PULL_REQUEST_WORKFLOW]
     assert stack_facts("dev", tmp_path)["provider"] == "gcp"

@@ -96,7 +96,8 @@ def test_permissions_are_declared_per_job_and_empty_by_default() -> None:
         assert "permissions" in job, f"{name}: job {job_id} declares no permissions"
         assert all(level in ("read", "write", "none") for level in job["permissions"].values())
         if job["permissions"].get("id-token") == "write":  # only jobs that log in to a cloud
-            assert any("pulumi/actions@" in str(step.get("uses", "")) for step in job["steps"]), job_id
+            logins = ("pulumi/actions@", "aws-actions/configure-aws-credentials@", "google-github-actions/auth@", "azure/login@")
+            assert any(str(step.get("uses", "")).startswith(logins) for step in job["steps"]), job_id
 
 
 def test_every_action_is_pinned_to_a_commit_of_a_release() -> None:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from qhub.cicd.settings import DEPLOY_WORKFLOW, PULL_REQUEST_WORKFLOW
+from qhub.cicd.images import check_images_workflow
+from qhub.cicd.settings import DEPLOY_WORKFLOW, IMAGES_WORKFLOW, PULL_REQUEST_WORKFLOW
 from qhub.cicd.stacks import StackCi, stack_ci
 from qhub.cicd.workflows import load_workflow
 from qhub.config.errors import Issue
@@ -87,8 +88,8 @@ def check_workflows(project_dir: Path, stacks: list[str], ci_settings: Mapping[s
 
     A github-actions stack that no workflow previews or deploys; a workflow naming a stack that
     does not exist; workflows deploying stacks whose ci_cd is none; a deploy workflow triggered
-    by a branch other than the stack's ci_cd.branch. `ci_settings` gives the stacks' ci_cd when
-    the caller has already loaded them (validate does), so no file is read twice.
+    by a branch other than the stack's ci_cd.branch; and those about image pushes (images.py).
+    `ci_settings` gives the stacks' ci_cd when the caller has already loaded them (validate does).
     """
     use = read_workflows(project_dir)
     known = set(project_stacks(project_dir)) | set(stacks)
@@ -121,8 +122,9 @@ def check_workflows(project_dir: Path, stacks: list[str], ci_settings: Mapping[s
         for name in sorted(set(found) - known):
             for workflow in sorted(set(found[name])):
                 warn(workflow, f"{kind} stack {name!r}, which does not exist (no Pulumi.{name}.yaml)")
+    issues += check_images_workflow(project_dir, list(settings.values()), known)
     if settings and all(s.ci == "none" for s in settings.values()):
-        ours = [f for f in use.files if f in (PULL_REQUEST_WORKFLOW, DEPLOY_WORKFLOW)]
+        ours = [f for f in use.files if f in (PULL_REQUEST_WORKFLOW, DEPLOY_WORKFLOW, IMAGES_WORKFLOW)]
         for workflow in ours:
             if not any(workflow in files for files in (*use.previewed.values(), *use.deployed.values())):
                 warn(workflow, "present although every stack has ci_cd: none; delete it or set ci_cd: github-actions")

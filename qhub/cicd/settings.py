@@ -4,6 +4,7 @@ from __future__ import annotations
 
 PULL_REQUEST_WORKFLOW = ".github/workflows/pull-request.yml"
 DEPLOY_WORKFLOW = ".github/workflows/deploy.yml"
+IMAGES_WORKFLOW = ".github/workflows/images.yml"
 
 # Every action the workflows use, pinned to the commit of a release tag (a tag can be moved; a
 # commit cannot). The tag is written beside the commit so Dependabot and Renovate can bump both.
@@ -17,6 +18,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
     "google-github-actions/auth": ("7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0"),
     "azure/login": ("f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", "v3.0.1"),
+    "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
+    "docker/metadata-action": ("dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
+    "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
 }
 
 PYTHON_VERSION = "3.11"

@@ -1,4 +1,7 @@
-"""Building the pull-request and deploy workflows, and reading and writing them as GitHub does."""
+"""Building the pull-request and deploy workflows, and reading and writing them as GitHub does.
+
+The images workflow is built in qhub/cicd/images.py and written with the others here.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ from typing import Any
 import yaml
 
 from qhub.cicd.settings import (
-    ACTIONS, COMMENT_MARKER, DATA_LOSS_LABEL, DEPLOY_WORKFLOW, HEADER, PULL_REQUEST_WORKFLOW,
+    ACTIONS, COMMENT_MARKER, DATA_LOSS_LABEL, DEPLOY_WORKFLOW, HEADER, IMAGES_WORKFLOW, PULL_REQUEST_WORKFLOW,
     PYTHON_VERSION, RUNNER, SAME_REPOSITORY,
 )
+from qhub.cicd.images import images_workflow, registry_stacks
 from qhub.cicd.stacks import StackCi, deploy_branch, project_pulumi_version, promotion_order, stack_ci
 from qhub.config.files import project_stacks
 
@@ -383,14 +387,17 @@ def load_workflow(text: str) -> Any:
 def expected_workflows(project_dir: Path) -> dict[str, str]:
     """The workflows for the project's `github-actions` stacks: relative path -> file text.
 
-    Empty when no stack uses github-actions.
+    Empty when no stack uses github-actions; the images workflow only when a stack has a registry.
     """
     stacks = [s for s in (stack_ci(project_dir, name) for name in project_stacks(project_dir)) if s.ci == "github-actions"]
     if not stacks:
         return {}
     branch = deploy_branch(stacks)
     version = project_pulumi_version(project_dir)
-    return {
+    files = {
         PULL_REQUEST_WORKFLOW: dump_workflow(pull_request_workflow(stacks, branch, version)),
         DEPLOY_WORKFLOW: dump_workflow(deploy_workflow(stacks, branch, version)),
     }
+    if pushed := registry_stacks(project_dir, stacks):
+        files[IMAGES_WORKFLOW] = dump_workflow(images_workflow(pushed, branch))
+    return files

@@ -1,7 +1,8 @@
 """`qhub init PROVIDER`: write a working stack (its QHub file and Pulumi.<stack>.yaml).
 
 Writes stacks/<stack>.yaml, Pulumi.<stack>.yaml, qhub.schema.json (for editors) and, when
-ci_cd is github-actions, the GitHub workflows that are missing. Refuses to overwrite a stack
+ci_cd is github-actions, the GitHub workflows that are missing (with the images workflow, the
+image/ files it builds, where missing). Refuses to overwrite a stack
 without --force.
 """
 
@@ -31,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--auth", choices=("GitHub", "Auth0", "password"), default="GitHub", help="login method (default: GitHub)")
     parser.add_argument("--oauth-client-id", help="client id of the GitHub or Auth0 OAuth app")
     parser.add_argument("--ci", choices=("github-actions", "none"), default="github-actions", help="CI that previews and deploys (default: github-actions)")
+    parser.add_argument("--repository", help="GitHub repository (owner/name) whose main branch may push the custom images")
     parser.add_argument("--project-dir", type=Path, default=Path("."), help="directory holding Pulumi.yaml (default: .)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing stack")
     parser.set_defaults(run=run)
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
     document = starter_config(args.provider, project_name=project_name, domain=domain, region=args.region)
-    document["ci_cd"] = {"type": args.ci, "branch": "main"}
+    document["ci_cd"] = {"type": args.ci, "branch": "main", **({"repository": args.repository} if args.repository else {})}
     document["security"]["authentication"] = _authentication(args)
     try:
         parse_config(document, str(qhub_file))
@@ -124,11 +126,16 @@ def _write_schema(project_dir: Path) -> None:
 
 
 def _write_missing_workflows(project_dir: Path) -> list[str]:
-    """Workflows ci_cd: github-actions needs; existing ones are kept as they are."""
-    from qhub.cicd import expected_workflows
+    """Workflows ci_cd: github-actions needs, and the image/ files the images workflow builds;
+    existing ones are kept as they are."""
+    from qhub.cicd import IMAGES_WORKFLOW, expected_workflows
+    from qhub.images import image_files
 
+    files = expected_workflows(project_dir)
+    if IMAGES_WORKFLOW in files:
+        files.update(image_files())
     written = []
-    for relative, text in expected_workflows(project_dir).items():
+    for relative, text in files.items():
         path = project_dir / relative
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +145,10 @@ def _write_missing_workflows(project_dir: Path) -> list[str]:
 
 
 def _next_steps(args: argparse.Namespace) -> str:
-    return (
+    steps = (
         f"\nnext: qhub validate -s {args.stack} && qhub plan -s {args.stack}\n"
         f"then: pulumi stack init {args.stack} && pulumi preview -s {args.stack}"
     )
+    if args.ci == "github-actions" and not args.repository:
+        steps += f"\nso CI can push the custom images (image/): set ci_cd.repository: OWNER/NAME in stacks/{args.stack}.yaml"
+    return steps

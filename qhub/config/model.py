@@ -55,6 +55,10 @@ class CiCd(Model):
 
     type: Literal["github-actions", "none"] = Field("github-actions", description="github-actions writes .github/workflows; none leaves CI to you.")
     branch: str = Field("main", min_length=1, description="Branch whose merges deploy.")
+    repository: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$",
+        description="GitHub repository (owner/name) whose deploy branch alone may push the custom images; the stack creates that push identity.",
+    )
 
 
 class Certificate(Model):
@@ -147,7 +151,7 @@ class QHubConfig(Model):
 
     project_name: ProjectName = Field(description="Names the cloud resources (lowercase letters, digits, hyphens; 3-32). Changing it recreates everything.", json_schema_extra={"immutable": True})
     provider: Provider = Field(description="Where the cluster runs: aws, gcp, do, azure or existing.", json_schema_extra={"immutable": True})
-    ci_cd: CiCd = Field(default_factory=CiCd, description="`github-actions`, `none`, or {type, branch}.")
+    ci_cd: CiCd = Field(default_factory=CiCd, description="`github-actions`, `none`, or {type, branch, repository}.")
     domain: str = Field(description="DNS name the platform is served at, e.g. jupyter.example.org.")
     namespace: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] = Field("dev", description="Kubernetes namespace of the platform.")
     certificate: Certificate = Field(default_factory=Certificate, description="TLS certificate of `domain`.")

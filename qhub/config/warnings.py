@@ -8,6 +8,7 @@ from qhub.config.model import PROVIDER_BLOCKS, QHubConfig
 from qhub.config.providers.azure import AZURE_REGIONS, Azure, is_known_region
 from qhub.config.providers.common import CloudBlock
 from qhub.config.security import Auth0Auth, GitHubAuth
+from qhub.images import mixed_build_warnings
 
 
 def collect_warnings(config: QHubConfig) -> list[Issue]:
@@ -55,4 +56,5 @@ def collect_warnings(config: QHubConfig) -> list[Issue]:
             f"{versions.JUPYTERHUB_CHART.version}; the chart's hub image {config.default_images.hub} is used instead",
             "warning",
         ))
+    warnings += mixed_build_warnings(config)
     return warnings

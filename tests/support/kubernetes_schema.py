@@ -15,6 +15,8 @@ answer, not a list of ours: anything else is a custom resource (tests/support/cr
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from typing import Any
 
 import jsonschema
@@ -45,6 +47,7 @@ def _minor(version: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
+@functools.cache
 def schema_version(kube_version: str) -> str:
     """The newest version kubernetes-validate has schemas for that is not newer than the
     cluster's minor (an API a newer schema would accept may not exist on the cluster yet)."""
@@ -108,10 +111,18 @@ def validate(manifest: dict[str, Any], kube_version: str = versions.DEFAULT_KUBE
     name = _kinds(version).get(group_version_kind(manifest))
     if name is None:
         raise SchemaError(f"{manifest.get('apiVersion')} {manifest.get('kind')} is not a kind Kubernetes {version} serves")
+    # Plans share most objects (a chart's CRDs, its RBAC): each distinct one is validated once.
+    key = (version, hashlib.sha256(json.dumps(manifest, sort_keys=True, default=str).encode()).hexdigest())
+    if key in _VALID:
+        return
     try:
         _definition_validator(name, version).validate(manifest)
     except jsonschema.ValidationError as error:
         raise SchemaError(error) from None
+    _VALID.add(key)
+
+
+_VALID: set[tuple[str, str]] = set()
 
 
 def manifest_of(inputs: dict[str, Any]) -> dict[str, Any]:

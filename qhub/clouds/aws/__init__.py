@@ -2,7 +2,7 @@
 
 The only package that imports `pulumi_aws`. `build(name, config)` returns the uniform
 ClusterOutputs; the modules here each create one part (see their docstrings):
-provider, network, iam, eks, nodegroups, addons, autoscaler, efs, ecr, kubeconfig, cluster.
+provider, network, iam, eks, nodegroups, addons, autoscaler, efs, ecr, ci_push, kubeconfig, cluster.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from qhub.clouds.aws.cluster import AwsCluster
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.config.providers.aws import AmazonWebServices
+from qhub.images import push_trust
 
 # The SDK modules this cloud creates resources from (see qhub/clouds/__init__.py).
 SDK_MODULES: tuple[str, ...] = (
@@ -33,4 +34,5 @@ def build(name: str, config: QHubConfig) -> ClusterOutputs:
     if not isinstance(block, AmazonWebServices):
         raise TypeError(f"qhub.clouds.aws needs an amazon_web_services block, not {type(block).__name__}")
     stack = pulumi.get_stack()
-    return AwsCluster(name, config.project_name, stack, block, production=config.is_production(stack)).outputs
+    return AwsCluster(name, config.project_name, stack, block, production=config.is_production(stack),
+                      push=push_trust(config.ci_cd)).outputs

@@ -2,7 +2,8 @@
 
 Creates: the AWS provider, then the Network, ControlPlane (EKS), NodeGroups, the Kubernetes
 provider from the cluster's kubeconfig, Addons, Autoscaler, SharedStorage (EFS) and Registry (ECR)
-components, all children of a `qhub:aws:Cluster`.
+components and, when the QHub file names the GitHub repository, the ImagePushIdentity CI pushes
+images with (ci_push.py), all children of a `qhub:aws:Cluster`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pulumi
 
 from qhub.clouds.aws.addons import STORAGE_CLASS, Addons
 from qhub.clouds.aws.autoscaler import Autoscaler
+from qhub.clouds.aws.ci_push import ImagePushIdentity
 from qhub.clouds.aws.ecr import Registry
 from qhub.clouds.aws.efs import SharedStorage
 from qhub.clouds.aws.eks import ControlPlane
@@ -21,6 +23,7 @@ from qhub.clouds.aws.provider import account_facts, default_tags, make_provider
 from qhub.clouds.common import protection_notice
 from qhub.cluster import ClusterOutputs, NfsEndpoint
 from qhub.config.providers.aws import AmazonWebServices
+from qhub.images import CUSTOM_IMAGES, PushTrust
 
 # The group cluster services (DNS, the CSI controller, the autoscaler) run on.
 GENERAL_GROUP = "general"
@@ -36,7 +39,7 @@ class AwsCluster(pulumi.ComponentResource):
     """The uniform result the platform layer consumes."""
 
     def __init__(self, name: str, project: str, stack: str, block: AmazonWebServices, *, production: bool = False,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 push: PushTrust | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:aws:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         provider = make_provider(f"{name}-aws", block.region, default_tags(project, stack), self)
@@ -68,6 +71,10 @@ class AwsCluster(pulumi.ComponentResource):
             control.node_security_group_id, provider, child,
         )
         registry = Registry(f"{name}-ecr", name, provider, child)
+        image_push = None
+        if push:  # the images workflow's identity, trusted for the deploy branch only
+            built = {image: registry.repositories[image] for image in CUSTOM_IMAGES}
+            image_push = ImagePushIdentity(f"{name}-image-push", push.subject, block.region, built, provider, child)
 
         ready: list[pulumi.Resource] = [
             *node_groups, *addons.addons.values(), addons.storage_class, autoscaler.release, *storage.mount_targets,
@@ -88,6 +95,7 @@ class AwsCluster(pulumi.ComponentResource):
             gpu_node_groups=list(nodes.gpu_groups),
             ready=ready,
             exports={"cluster_name": control.cluster.name, "region": block.region, "registry_urls": registry.urls,
-                     "protection": protection_notice(production, "EKS cluster")},
+                     "protection": protection_notice(production, "EKS cluster"),
+                     **({"image_push": image_push.output} if image_push else {})},
         )
         self.register_outputs({"cluster_name": control.cluster.name, "registry_urls": registry.urls})

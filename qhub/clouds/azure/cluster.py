@@ -3,7 +3,8 @@
 Creates, under one `qhub:azure:Cluster`: the explicit `azure_native.Provider` (the config's
 location, and subscription when given), the network (network.py), the cluster and its pools
 (aks.py), the registry (registry.py), the Kubernetes provider from the cluster's user
-credentials and, when a group has GPUs, the NVIDIA device plugin.
+credentials, when a group has GPUs the NVIDIA device plugin and, when the QHub file names the
+GitHub repository, the ImagePushIdentity CI pushes images with (ci_push.py).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import pulumi
 import pulumi_azure_native as azure
 
 from qhub.clouds.azure.aks import GROUP_LABEL, SYSTEM_POOL, make_agent_pool, make_cluster, pool_names, subnet_access
+from qhub.clouds.azure.ci_push import ImagePushIdentity
 from qhub.clouds.azure.network import Network, node_subnet
 from qhub.clouds.azure.registry import Registry, registry_name
 from qhub.clouds.common import make_k8s_provider, nvidia_device_plugin, protection_notice
 from qhub.cluster import ClusterOutputs
 from qhub.config.providers.azure import Azure
+from qhub.images import CUSTOM_IMAGES, PushTrust
 
 # AKS's default CSI class: Standard SSD managed disks, expandable.
 STORAGE_CLASS = "managed-csi"
@@ -42,7 +45,7 @@ class AzureCluster(pulumi.ComponentResource):
     """What the platform layer needs to know about the cluster."""
 
     def __init__(self, name: str, block: Azure, *, production: bool = False,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 push: PushTrust | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:azure:Cluster", name, None, opts)
         provider = azure.Provider(
             f"{name}-azure",
@@ -71,6 +74,10 @@ class AzureCluster(pulumi.ComponentResource):
             f"{name}-registry", registry_name(name, block.storage_account_postfix), network.group.name,
             block.region, kubelet, subscription_id, provider, opts=child,
         )
+        image_push = None
+        if push:  # the images workflow's identity, trusted for the deploy branch only
+            image_push = ImagePushIdentity(f"{name}-image-push", push, network.group.name, block.region, registry.registry,
+                                           subscription_id, CUSTOM_IMAGES, provider, opts=child)
         config = kubeconfig(cluster, network.group.name, provider, self)
         k8s_provider = make_k8s_provider(f"{name}-k8s", config, self)
         gpu_groups = [group_name for group_name, group in block.node_groups.items() if group.is_gpu]
@@ -97,6 +104,7 @@ class AzureCluster(pulumi.ComponentResource):
                 "kubernetes_version": cluster.kubernetes_version,
                 "registry_url": registry.login_server,
                 "protection": protection_notice(production, "AKS cluster"),
+                **({"image_push": image_push.output} if image_push else {}),
             },
         )
         self.register_outputs({"cluster_name": cluster.name, "fqdn": cluster.fqdn, "registry_url": registry.login_server})

@@ -26,6 +26,8 @@ class Registry(pulumi.ComponentResource):
 
     login_server: pulumi.Output[str]
     """Push/pull prefix, e.g. labazuredev.azurecr.io."""
+    registry: azure.containerregistry.Registry
+    """The registry itself (the CI push identity's role is scoped to it)."""
 
     def __init__(self, name: str, registry: str, group_name: pulumi.Input[str], location: str,
                  kubelet_object_id: pulumi.Input[str], subscription_id: pulumi.Input[str],
@@ -49,5 +51,6 @@ class Registry(pulumi.ComponentResource):
             scope=acr.id,
             opts=child,
         )
+        self.registry = acr
         self.login_server = acr.login_server
         self.register_outputs({"login_server": acr.login_server})

@@ -2,7 +2,8 @@
 
 Creates, under one `qhub:digitalocean:Cluster`: the explicit `digitalocean.Provider`, a VPC in
 the config's region, the container registry when asked for (protected), the cluster and its
-pools (doks.py) and the Kubernetes provider from a kubeconfig read afresh at every run.
+pools (doks.py) and the Kubernetes provider from a kubeconfig read afresh at every run; with a
+registry and the GitHub repository named, the `image_push` output for CI (ci_push.py).
 Reads: the cluster (`get_kubernetes_cluster`) for that kubeconfig, see `fresh_kubeconfig`.
 """
 
@@ -12,9 +13,11 @@ import pulumi
 import pulumi_digitalocean as do
 
 from qhub.clouds.common import make_k8s_provider, protection_notice
+from qhub.clouds.digitalocean.ci_push import image_push_output
 from qhub.clouds.digitalocean.doks import DEFAULT_POOL, NODE_POOL_LABEL, doks_version, make_cluster, make_node_pool
 from qhub.cluster import ClusterOutputs
 from qhub.config.providers.digitalocean import DigitalOcean
+from qhub.images import CUSTOM_IMAGES, PushTrust
 
 # DOKS's default CSI class: block storage volumes, expandable.
 STORAGE_CLASS = "do-block-storage"
@@ -57,7 +60,7 @@ class DigitalOceanCluster(pulumi.ComponentResource):
     """What the platform layer needs to know about the cluster."""
 
     def __init__(self, name: str, project: str, block: DigitalOcean, *, production: bool = False,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 push: PushTrust | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:digitalocean:Cluster", name, None, opts)
         # Credentials come from DIGITALOCEAN_TOKEN; region is set on each resource.
         provider = do.Provider(f"{name}-do", opts=pulumi.ResourceOptions(parent=self))
@@ -97,6 +100,8 @@ class DigitalOceanCluster(pulumi.ComponentResource):
         }
         if registry_url is not None:
             exports["registry_url"] = registry_url
+        if registry is not None and push:  # where the images workflow pushes, with a token
+            exports["image_push"] = image_push_output(name, registry, CUSTOM_IMAGES)
         self.outputs = ClusterOutputs(
             name=cluster.name,
             kubeconfig=config,

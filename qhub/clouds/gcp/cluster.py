@@ -3,7 +3,9 @@
 Creates, under one `qhub:gcp:Cluster`: the explicit `gcp.Provider` (project and region of the
 config), the Google APIs the stack uses, the network (network.py), the nodes' identity (iam.py),
 the cluster (gke.py), a node pool per group (nodepools.py), the Artifact Registry repository
-(registry.py) and the Kubernetes provider from a kubeconfig using `gke-gcloud-auth-plugin`.
+(registry.py), the Kubernetes provider from a kubeconfig using `gke-gcloud-auth-plugin` and,
+when the QHub file names the GitHub repository, the ImagePushIdentity CI pushes images with
+(ci_push.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from qhub.clouds.common import exec_kubeconfig, make_k8s_provider, protection_notice
+from qhub.clouds.gcp.ci_push import ImagePushIdentity
 from qhub.clouds.gcp.gke import gke_versions, make_cluster
 from qhub.clouds.gcp.iam import NodeIdentity
 from qhub.clouds.gcp.network import Network
@@ -19,6 +22,7 @@ from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL, make_node_pool
 from qhub.clouds.gcp.registry import Registry
 from qhub.cluster import ClusterOutputs
 from qhub.config.providers.gcp import GoogleCloudPlatform
+from qhub.images import CUSTOM_IMAGES, PushTrust
 
 # GKE's default CSI class: pd-balanced disks, WaitForFirstConsumer, expandable.
 STORAGE_CLASS = "standard-rwo"
@@ -49,7 +53,7 @@ class GcpCluster(pulumi.ComponentResource):
     """What the platform layer needs to know about the cluster."""
 
     def __init__(self, name: str, block: GoogleCloudPlatform, *, production: bool = False,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 push: PushTrust | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:gcp:Cluster", name, None, opts)
         provider = gcp.Provider(
             f"{name}-gcp",
@@ -80,6 +84,12 @@ class GcpCluster(pulumi.ComponentResource):
             f"{name}-registry", block.project, block.region, identity.account.member, provider,
             opts=pulumi.ResourceOptions.merge(child, after_apis),
         )
+        image_push = None
+        if push:  # the images workflow's identity, trusted for the deploy branch only
+            image_push = ImagePushIdentity(
+                f"{name}-image-push", name, push, block.project, block.region, registry.repository, registry.url,
+                CUSTOM_IMAGES, provider, opts=child,
+            )
         config = kubeconfig(cluster)
         k8s_provider = make_k8s_provider(f"{name}-k8s", config, self)
         gpu_groups = [group_name for group_name, group in block.node_groups.items() if group.is_gpu]
@@ -104,6 +114,7 @@ class GcpCluster(pulumi.ComponentResource):
                 "kubernetes_version": cluster.master_version,
                 "registry_url": registry.url,
                 "protection": protection_notice(production, "GKE cluster"),
+                **({"image_push": image_push.output} if image_push else {}),
             },
         )
         self.register_outputs({"cluster_name": cluster.name, "endpoint": cluster.endpoint, "registry_url": registry.url})

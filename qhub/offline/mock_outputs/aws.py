@@ -160,6 +160,12 @@ def _repository(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _github_oidc_provider(args: dict[str, Any]) -> dict[str, Any]:
+    url = str(args.get("url", "")).removeprefix("https://")
+    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{url}"
+    return {"id": arn, "arn": arn, "url": url, "clientIdLists": ["sts.amazonaws.com"], "thumbprintLists": [], "tags": {}}
+
+
 def _instance_type(args: dict[str, Any]) -> dict[str, Any]:
     instance = str(args.get("instanceType", ""))
     family, _, size = instance.partition(".")
@@ -229,4 +235,6 @@ CALLS = {
     },
     "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
     "aws:ec2/getInstanceType:getInstanceType": _instance_type,
+    # GitHub's OIDC provider, created once per account (docs/ci-cd.md).
+    "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": _github_oidc_provider,
 }

@@ -87,6 +87,20 @@ def _registry(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "creationDate": "2026-11-22T10:00:00Z"}
 
 
+def _user_assigned_identity(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    identity = str(inputs.get("resourceName") or name)
+    return {"__id": f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identity}",
+            "name": identity, "type": "Microsoft.ManagedIdentity/userAssignedIdentities", "tenantId": TENANT,
+            "clientId": _guid(name + "client"), "principalId": _guid(name + "principal")}
+
+
+def _federated_credential(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    credential = str(inputs.get("federatedIdentityCredentialResourceName") or name)
+    identity = f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{inputs['resourceName']}"
+    return {"__id": f"{identity}/federatedIdentityCredentials/{credential}", "name": credential,
+            "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"}
+
+
 def _role_assignment(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     assignment = str(inputs.get("roleAssignmentName") or _guid(name))
     return {"__id": f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{assignment}",
@@ -120,6 +134,8 @@ RESOURCES = {
     "azure-native:containerservice:AgentPool": _agent_pool,
     "azure-native:containerregistry:Registry": _registry,
     "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
+    "azure-native:managedidentity:FederatedIdentityCredential": _federated_credential,
 }
 CALLS = {
     "azure-native:containerservice:listManagedClusterUserCredentials": _user_credentials,

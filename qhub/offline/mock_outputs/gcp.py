@@ -107,6 +107,22 @@ def _repository(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"__id": path, "name": path, "createTime": "2026-11-22T10:00:00Z"}
 
 
+def _project_number(inputs: dict[str, Any]) -> str:
+    return str(int(fake_id(_project(inputs), 11), 16) % 10**12)
+
+
+def _identity_pool(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # Workload identity names carry the project's number, not its id.
+    path = f"projects/{_project_number(inputs)}/locations/global/workloadIdentityPools/{inputs['workloadIdentityPoolId']}"
+    return {"__id": path, "name": path, "state": "ACTIVE"}
+
+
+def _identity_pool_provider(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    path = (f"projects/{_project_number(inputs)}/locations/global/workloadIdentityPools/"
+            f"{inputs['workloadIdentityPoolId']}/providers/{inputs['workloadIdentityPoolProviderId']}")
+    return {"__id": path, "name": path, "state": "ACTIVE"}
+
+
 def _engine_versions(args: dict[str, Any]) -> dict[str, Any]:
     """GKE's builds of the asked-for minor: the newest patch first, as the API orders them."""
     prefix = str(args.get("versionPrefix") or "1.35.")
@@ -140,6 +156,9 @@ RESOURCES = {
     "gcp:projects/service:Service": lambda name, inputs: {"__id": f"{_project(inputs)}/{inputs.get('service')}"},
     "gcp:artifactregistry/repository:Repository": _repository,
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _iam_member,
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _identity_pool,
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _identity_pool_provider,
+    "gcp:serviceaccount/iAMMember:IAMMember": _iam_member,
 }
 CALLS = {
     "gcp:container/getEngineVersions:getEngineVersions": _engine_versions,
