@@ -1,52 +1,34 @@
 """GPU workloads end to end (issue 8), for each cloud's GPU fixture.
 
 Each tests/fixtures/configs/<cloud>.happy.gpu.yaml is planned once under the offline engine
-(cached in conftest). The spawner configuration is then executed from what that plan carries
-(the jupyterhub release's values and the hub ConfigMap's module and data) and the gateway's
-cluster options from the dask-gateway release's values, with the real KubeSpawner and
-dask-gateway-server (tests/support). GPU pods must select the GPU group by the label the
-cloud's ClusterOutputs.node_selectors use, tolerate nvidia.com/gpu=present:NoSchedule and
-limit nvidia.com/gpu; everything else stays off the GPU groups.
+(cached in conftest), and its hub is run as the hub pod runs it (tests/support/hub.py: the
+chart's jupyterhub_config.py, real logins, every offered profile spawned up to its pod). GPU
+pods must select the GPU group by the label the cloud's ClusterOutputs.node_selectors use,
+tolerate nvidia.com/gpu=present:NoSchedule and limit nvidia.com/gpu; CPU pods stay off the GPU
+groups (tests/test_hub_config.py). Dask workers: tests/test_gateway_runtime.py.
 """
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from traitlets.config import Config
 
 from qhub.cli.main import main
-from qhub.clouds.aws.nodegroups import NODE_GROUP_LABEL as AWS_LABEL
-from qhub.clouds.azure.aks import GROUP_LABEL as AZURE_LABEL
-from qhub.clouds.digitalocean.doks import NODE_POOL_LABEL as DO_LABEL
 from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL as GCP_LABEL
 from qhub.config import QHubConfig, load_file
 from qhub.config.model import PROVIDER_BLOCKS
 from qhub.offline.engine import Plan, PlannedResource
-from qhub.values.jupyterhub import HUB_CONFIG_KEY, HUB_DATA_KEY, HubFiles
 from tests.conftest import FIXTURES, plan_config
-from tests.support import hub
+from tests.support.hub import GPU_TOLERATION, HubRun, group_selector, hub_run
 
 CLOUDS = ("aws", "gcp", "do", "azure", "existing")
-TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
-# The label each cloud module puts into ClusterOutputs.node_selectors ({label: group}).
-GROUP_LABELS = {"aws": AWS_LABEL, "gcp": GCP_LABEL, "do": DO_LABEL, "azure": AZURE_LABEL}
 
 
 def fixture(cloud: str) -> Path:
     return FIXTURES / "configs" / f"{cloud}.happy.gpu.yaml"
-
-
-def selector(config: QHubConfig, group: str) -> dict[str, str]:
-    """ClusterOutputs.selector(group) of this config's cloud."""
-    if config.provider.value == "existing":
-        chosen = config.cloud.node_selectors[group]  # type: ignore[union-attr]
-        return {chosen.key: chosen.value}
-    return {GROUP_LABELS[config.provider.value]: group}
 
 
 def release(plan: Plan, chart: str) -> PlannedResource:
@@ -69,36 +51,26 @@ def plan(cloud: str) -> Plan:
     return plan_config(fixture(cloud))
 
 
-def planned_hub(plan: Plan) -> Config:
-    """The hub's `c`, from the planned jupyterhub values and the planned ConfigMap they mount."""
-    values = release(plan, "jupyterhub").inputs["values"]
-    (mounted,) = [v["configMap"]["name"] for v in values["hub"]["extraVolumes"] if "configMap" in v]
-    (config_map,) = [r for r in plan.of_type("kubernetes:core/v1:ConfigMap") if r.inputs["metadata"]["name"] == mounted]
-    files = HubFiles(
-        module=config_map.inputs["data"][HUB_CONFIG_KEY],
-        data=base64.b64decode(config_map.inputs["binaryData"][HUB_DATA_KEY]),
-        checksum=values["hub"]["annotations"]["qhub.dev/hub-config-sha256"],
-    )
-    return hub.hub_config(values, files)
+def _hub_label(cloud: str) -> str:
+    return f"fixture-{fixture(cloud).stem}"
 
 
 @pytest.fixture
-def hub_c(plan: Plan, monkeypatch: pytest.MonkeyPatch) -> Config:
-    hub.offline_kubeconfig(monkeypatch)
-    return planned_hub(plan)
+def hub(cloud: str) -> HubRun:
+    """The fixture plan's hub, run (the same run tests/test_hub_config.py asserts on); the next
+    clouds' hubs start meanwhile."""
+    return hub_run(_hub_label(cloud), upcoming=[_hub_label(c) for c in CLOUDS[CLOUDS.index(cloud) + 1:]])
 
 
 def _gpu_profiles(config: QHubConfig) -> list[Any]:
     return [p for p in config.profiles.jupyterlab if p.gpus]
 
 
-def _spawn_as_someone_who_sees(c: Config, config: QHubConfig, display_name: str) -> dict[str, Any]:
-    """The pod of a spawn of this profile, by the first user the spawn page offers it to."""
-    for user in config.security.users:
-        for entry in c.KubeSpawner.profile_list(hub.spawner(c, user)):
-            if entry["display_name"] == display_name:
-                return hub.spawn(c, user, entry["slug"])
-    raise AssertionError(f"no user sees profile {display_name!r}")
+def _gpu_pods(hub: HubRun, display_name: str) -> list[dict[str, Any]]:
+    """The pods of this profile, one per user it is offered to (at least one)."""
+    pods = [hub.pod(user, display_name) for user in hub.config.security.users if display_name in hub.spawns(user)]
+    assert pods, f"no user is offered profile {display_name!r}"
+    return pods
 
 
 def test_config_with_gpu_group_and_profiles_plans_whole(cloud: str, config: QHubConfig, plan: Plan) -> None:
@@ -110,34 +82,25 @@ def test_config_with_gpu_group_and_profiles_plans_whole(cloud: str, config: QHub
     assert plan.outputs["hub_url"] == f"https://{config.domain}/"
 
 
-def test_gpu_jupyterlab_pods_land_on_the_gpu_group(config: QHubConfig, hub_c: Config) -> None:
+def test_gpu_jupyterlab_pods_land_on_the_gpu_group(config: QHubConfig, hub: HubRun) -> None:
     first = config.gpu_node_groups[0]
     for profile in _gpu_profiles(config):
-        pod = _spawn_as_someone_who_sees(hub_c, config, profile.display_name)
         named = profile.kubespawner_override.get("node_selector")
-        # Exactly the GPU group's selector: the user group's label is removed, not added to.
-        assert pod["spec"]["nodeSelector"] == (named or selector(config, first)), profile.display_name
-        assert TOLERATION in pod["spec"]["tolerations"]
-        assert pod["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == profile.gpus
+        for pod in _gpu_pods(hub, profile.display_name):
+            # Exactly the GPU group's selector: the user group's label is removed, not added to.
+            assert pod["spec"]["nodeSelector"] == (named or group_selector(config, first)), profile.display_name
+            assert GPU_TOLERATION in pod["spec"]["tolerations"]
+            (notebook,) = [c for c in pod["spec"]["containers"] if c["name"] == "notebook"]
+            assert notebook["resources"]["limits"]["nvidia.com/gpu"] == profile.gpus
 
 
-def test_cpu_jupyterlab_pods_stay_off_gpu_groups(config: QHubConfig, hub_c: Config) -> None:
-    profile = next(p for p in config.profiles.jupyterlab if not p.gpus)
-    pod = _spawn_as_someone_who_sees(hub_c, config, profile.display_name)
-    assert pod["spec"]["nodeSelector"] == selector(config, "user")
-    assert TOLERATION not in (pod["spec"].get("tolerations") or [])
-    assert "nvidia.com/gpu" not in (pod["spec"]["containers"][0]["resources"].get("limits") or {})
-
-
-def test_gcp_profiles_pick_among_two_gpu_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gcp_profiles_pick_among_two_gpu_groups() -> None:
     """Without a node_selector of its own a GPU profile lands on the first GPU group in config
     order; one that names a group gets that group."""
-    config = load_file(fixture("gcp")).config
-    assert config.gpu_node_groups == ["gpu-t4", "gpu-l4"]
-    hub.offline_kubeconfig(monkeypatch)
-    c = planned_hub(plan_config(fixture("gcp")))
-    assert _spawn_as_someone_who_sees(c, config, "GPU")["spec"]["nodeSelector"] == {GCP_LABEL: "gpu-t4"}
-    assert _spawn_as_someone_who_sees(c, config, "GPU L4")["spec"]["nodeSelector"] == {GCP_LABEL: "gpu-l4"}
+    hub = hub_run("fixture-gcp.happy.gpu")
+    assert hub.config.gpu_node_groups == ["gpu-t4", "gpu-l4"]
+    assert {p["spec"]["nodeSelector"][GCP_LABEL] for p in _gpu_pods(hub, "GPU")} == {"gpu-t4"}
+    assert {p["spec"]["nodeSelector"][GCP_LABEL] for p in _gpu_pods(hub, "GPU L4")} == {"gpu-l4"}
 
 
 @pytest.mark.parametrize("cloud_name", ["do", "azure"])

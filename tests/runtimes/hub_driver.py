@@ -78,6 +78,7 @@ class FakeKubernetesAPI:
         self.unexpected: list[str] = []
         self.runner: web.AppRunner | None = None
         self.url = ""
+        self.closing = asyncio.Event()
 
     async def start(self) -> None:
         app = web.Application()
@@ -97,6 +98,7 @@ class FakeKubernetesAPI:
             }, file)
 
     async def stop(self) -> None:
+        self.closing.set()  # ends the open watches now, or cleanup would wait for their timeouts
         if self.runner is not None:
             await self.runner.cleanup()
 
@@ -121,9 +123,10 @@ class FakeKubernetesAPI:
     async def _watch(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
         await response.prepare(request)
-        try:  # no events: the stream stays open for the watch's own timeout
-            await asyncio.sleep(float(request.query.get("timeoutSeconds", "30")))
-        except asyncio.CancelledError:
+        # No events: the stream stays open for the watch's own timeout, or until the API stops.
+        try:
+            await asyncio.wait_for(self.closing.wait(), float(request.query.get("timeoutSeconds", "30")))
+        except (asyncio.TimeoutError, asyncio.CancelledError):
             pass
         return response
 

@@ -1,110 +1,184 @@
-"""The hub-side configuration, executed as the hub executes it, with the real jupyterhub 5.5.0,
-jupyterhub-kubespawner 7.0.0 and oauthenticator 17.4.0.
+"""The hub of a plan, run as the hub pod runs it.
 
-z2jh's jupyterhub_config.py first turns the chart values into spawner settings, then exec()s
-each file of jupyterhub_config.d with `c` and `get_config` in scope. `hub_config` does the same
-with values QHub rendered (by hand in tests/test_hub_config.py, or taken from a plan): the part
-of z2jh's own translation QHub relies on (user pod node selector, image, extra volumes) is
-reproduced, then QHub's module is compiled and executed from the file the ConfigMap ships,
-reading its data file (also from the ConfigMap) at the path the values give the hub.
-`spawn` then runs a spawn in the hub's order: pre_spawn_hook, then the profile
-(KubeSpawner.load_user_options), then the pod manifest.
+`hub_run(label)` takes one plan of conftest's all_plans(), renders its Helm releases with the
+real helm (tests/support/helm.py), lays out the hub container of the rendered `hub` Deployment,
+its files and its environment from the rendered and planned ConfigMaps and Secrets
+(tests/support/container.py), and runs tests/runtimes/hub_driver.py in it with the hub image's
+own packages (.venv-hub): the chart's jupyterhub_config.py loads unchanged, JupyterHub
+initializes, each user logs in through the authenticator's own pages, and every profile anyone
+is offered is spawned by every user up to the pod the hub sends to Kubernetes. One hub process
+per plan, cached for the session; the tests assert on its report. While the tests assert on one
+plan's report, the next plan's hub runs (`upcoming`).
+
+The only thing the tests make up about a login is what the identity provider answers
+(`identity`): GitHub's and Auth0's user information for the user who logs in.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-import warnings
-from types import SimpleNamespace
+import json
+import zlib
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 
 import pytest
-from traitlets.config import Config
 
-with warnings.catch_warnings():
-    # kubespawner 7.0.0 passes traitlets metadata the old way (a DeprecationWarning at import).
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from kubespawner import KubeSpawner
+from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from qhub.clouds.aws.nodegroups import NODE_GROUP_LABEL as AWS_LABEL
+from qhub.clouds.azure.aks import GROUP_LABEL as AZURE_LABEL
+from qhub.clouds.digitalocean.doks import NODE_POOL_LABEL as DO_LABEL
+from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL as GCP_LABEL
+from qhub.config import QHubConfig, load_file
+from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
+from qhub.values.jupyterhub import ADMIN_PASSWORD_ENV, PASSWORD_ENV
+from tests.conftest import ROOT, all_plans, plan_sources
+from tests.support.container import Container, container_of, find, plan_objects, run_in
+from tests.support.helm import stack_kubernetes_version
 
-from qhub.values.jupyterhub import HUB_CONFIG_PATH, HUB_DATA_ENV, HUB_DATA_PATH, HubFiles
-from tests.conftest import FIXTURES
-from tests.support.loop import run
-
-
-def hub_config(values: dict[str, Any], files: HubFiles) -> Config:
-    """`c` after z2jh's jupyterhub_config.py and QHub's jupyterhub_config.d file."""
-    c = Config()
-    single = values["singleuser"]
-    # z2jh 4.4.0 jupyterhub_config.py, the settings QHub relies on:
-    c.JupyterHub.services = []
-    c.JupyterHub.load_roles = []
-    c.KubeSpawner.image = f"{single['image']['name']}:{single['image']['tag']}"
-    c.KubeSpawner.node_selector = dict(single["nodeSelector"])
-    c.KubeSpawner.volumes = list(single["storage"]["extraVolumes"])
-    c.KubeSpawner.volume_mounts = list(single["storage"]["extraVolumeMounts"])
-
-    def get_config(key: str, default: Any = None) -> Any:  # z2jh.get_config
-        value: Any = values
-        for level in key.split("."):
-            if not isinstance(value, dict) or level not in value:
-                return default
-            value = value[level]
-        return value
-
-    namespace = {"c": c, "get_config": get_config, "__name__": "__main__"}
-    # The hub's environment: the data file's path as the values set it (here a temporary copy
-    # of the ConfigMap's file), and what the values take from Secrets (service tokens,
-    # passwords) as stand-ins, unless the test set them itself.
-    env = {e["name"]: e["value"] for e in values["hub"]["extraEnv"] if "value" in e}
-    assert env[HUB_DATA_ENV] == HUB_DATA_PATH
-    from_secrets = {e["name"]: f"secret-{e['name'].lower()}" for e in values["hub"]["extraEnv"]
-                    if "valueFrom" in e and e["name"] not in os.environ}
-    with tempfile.TemporaryDirectory() as tmp:
-        data_file = os.path.join(tmp, os.path.basename(HUB_DATA_PATH))
-        with open(data_file, "wb") as out:
-            out.write(files.data)
-        with mock.patch.dict(os.environ, {**from_secrets, HUB_DATA_ENV: data_file}):
-            exec(compile(files.module, HUB_CONFIG_PATH, "exec"), namespace)  # noqa: S102 - what the hub does
-    return c
+HUB_PYTHON = ROOT / ".venv-hub" / "bin" / "python"
+DRIVER = ROOT / "tests" / "runtimes" / "hub_driver.py"
+# The hub image's WORKDIR (the pod spec does not say it): the chart's sqlite URL is relative to it.
+HUB_WORKDIR = "/srv/jupyterhub"
+# The z2jh hub Deployment and its container.
+HUB_DEPLOYMENT = "hub"
+HUB_CONTAINER = "hub"
+# Who tries to log in besides the listed users, and who must not spawn.
+UNLISTED_USER = "not-listed"
+STALE_USER = "no-longer-listed"
+GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Equal", "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT}
+# The label each cloud module puts into ClusterOutputs.node_selectors ({label: group}).
+GROUP_LABELS = {"aws": AWS_LABEL, "gcp": GCP_LABEL, "do": DO_LABEL, "azure": AZURE_LABEL}
 
 
-def offline_kubeconfig(monkeypatch: pytest.MonkeyPatch) -> None:
-    """KubeSpawner builds its API client at construction; it never connects in these tests.
-    Test modules make this an autouse fixture."""
-    import kubernetes_asyncio.config.kube_config as kube_config
-    # Read when the client loads its config (KUBECONFIG itself is read at import).
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(FIXTURES / "kubeconfig-offline.yaml"))
+class HubRunError(AssertionError):
+    """The hub process failed (the chart's config, JupyterHub's checks, or the driver)."""
 
 
-def _user(name: str) -> SimpleNamespace:
-    return SimpleNamespace(name=name, id=1, url=f"/user/{name}/", escaped_name=name)
+@dataclass(frozen=True)
+class HubRun:
+    """One plan's hub, run: what the tests assert on."""
+
+    label: str
+    config: QHubConfig
+    objects: list[dict[str, Any]]
+    """Every Kubernetes object of the plan (QHub's and the rendered charts')."""
+    container: Container
+    report: dict[str, Any]
+    """The driver's report: hub (JupyterHub's state after initialize), logins, users (offered
+    profiles and, per profile slug, the pod or the error of its spawn), stale_users."""
+
+    def offered(self, user: str) -> list[dict[str, Any]]:
+        return list(self.report["users"][user]["offered"])
+
+    def spawns(self, user: str) -> dict[str, dict[str, Any]]:
+        """Profile display name -> spawn result, for the profiles `user` is offered."""
+        results = self.report["users"][user]["spawns"]
+        return {p["display_name"]: results[p["slug"]] for p in self.offered(user)}
+
+    def pod(self, user: str, display_name: str) -> dict[str, Any]:
+        """The pod the hub sent to Kubernetes when `user` spawned this profile."""
+        result = self.spawns(user)[display_name]
+        if "pod" not in result:
+            raise AssertionError(f"{self.label}: {user}'s spawn of {display_name!r} failed: {result.get('error')}")
+        return result["pod"]  # type: ignore[no-any-return]
+
+    def object(self, kind: str, name: str, namespace: str | None = None) -> Any:
+        return find(self.objects, kind, name, namespace)
 
 
-def spawner(c: Config, name: str) -> KubeSpawner:
-    """A KubeSpawner for `name` (constructed on a running loop, as in the hub)."""
-
-    async def make() -> KubeSpawner:
-        return KubeSpawner(config=c, user=_user(name), _mock=True)
-
-    return run(make())
-
-
-def spawn(c: Config, name: str, profile: str | None = None) -> dict[str, Any]:
-    """The pod a spawn would create, as its API JSON, after the hub's steps in the hub's order."""
-
-    async def manifest() -> Any:
-        s = KubeSpawner(config=c, user=_user(name), _mock=True)
-        s.run_pre_spawn_hook()
-        s.user_options = {"profile": profile} if profile else {}
-        await s.load_user_options()
-        pod = await s.get_pod_manifest()
-        return s.api.api_client.sanitize_for_serialization(pod)
-
-    return run(manifest())
+def group_selector(config: QHubConfig, group: str) -> dict[str, str]:
+    """ClusterOutputs.selector(group) of this config's cloud: the node label of a group."""
+    if config.provider.value == "existing":
+        chosen = config.cloud.node_selectors[group]  # type: ignore[union-attr]
+        return {chosen.key: chosen.value}
+    return {GROUP_LABELS[config.provider.value]: group}
 
 
-def profiles_of(c: Config, name: str) -> list[str]:
-    """Display names of the profiles the spawn page shows `name`."""
-    return [p["display_name"] for p in c.KubeSpawner.profile_list(spawner(c, name))]
+def identity(config: QHubConfig, name: str, *, verified: bool = True) -> dict[str, Any]:
+    """What the identity provider answers OAuthenticator's user-information request for `name`
+    (made up: GitHub's GET /user, Auth0's GET /userinfo, with the fields the authenticators read)."""
+    auth = config.security.authentication
+    if isinstance(auth, Auth0Auth):
+        return {"sub": f"auth0|{zlib.crc32(name.encode())}", "email": name, "email_verified": verified, "name": name}
+    return {"login": name, "id": zlib.crc32(name.encode()), "name": name, "email": None}
+
+
+def logins(config: QHubConfig, container: Container) -> list[dict[str, Any]]:
+    """Every listed user, then those who must be refused: someone not listed, and per login type
+    a wrong password or an unverified e-mail address of a listed user."""
+    auth = config.security.authentication
+    admins = set(config.security.members("admin"))
+    users = list(config.security.users)
+    if isinstance(auth, PasswordAuth):
+        # The passwords as the hub has them: from the hub Secret, by the container's environment.
+        user_password, admin_password = container.env[PASSWORD_ENV], container.env[ADMIN_PASSWORD_ENV]
+        listed = [{"label": n, "user": n, "password": admin_password if n in admins else user_password} for n in users]
+        plain = next(n for n in users if n not in admins)
+        return [*listed, {"label": "unlisted", "user": UNLISTED_USER, "password": user_password},
+                {"label": "wrong-password", "user": plain, "password": user_password + "-wrong"}]
+    assert isinstance(auth, (GitHubAuth, Auth0Auth))
+    unlisted = f"{UNLISTED_USER}@example.invalid" if isinstance(auth, Auth0Auth) else UNLISTED_USER
+    listed = [{"label": n, "user": n, "identity": identity(config, n)} for n in users]
+    refused = [{"label": "unlisted", "user": unlisted, "identity": identity(config, unlisted)}]
+    if isinstance(auth, Auth0Auth):
+        refused.append({"label": "unverified-email", "user": users[0], "identity": identity(config, users[0], verified=False)})
+    return [*listed, *refused]
+
+
+def hub_labels() -> list[str]:
+    """Labels of every plan the repository promises (conftest.all_plans)."""
+    return sorted(all_plans())
+
+
+def _run_hub(label: str, config: QHubConfig, objects: list[dict[str, Any]], container: Container) -> HubRun:
+    job = {"argv": container.argv, "logins": logins(config, container), "stale_users": [STALE_USER]}
+    done = run_in(container, [str(HUB_PYTHON), str(DRIVER)], input=json.dumps(job), cwd=HUB_WORKDIR, timeout=300)
+    if done.returncode != 0:
+        raise HubRunError(f"{label}: the hub exited with {done.returncode}:\n{done.stderr[-6000:]}")
+    return HubRun(label, config, objects, container, json.loads(done.stdout))
+
+
+# Hub runs of this session by plan label. Two at a time: a hub process spends most of its time
+# importing JupyterHub, so the next plan's hub runs while the tests assert on this one's report.
+_RUNNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-run")
+_RUNS: dict[str, Future[HubRun]] = {}
+
+
+def _start(label: str) -> Future[HubRun]:
+    """Plan and lay out the hub container here (the offline engine runs on the main thread),
+    then run the hub in the background."""
+    if label not in _RUNS:
+        try:
+            plan = all_plans()[label]()
+            config = load_file(plan_sources()[label]).config
+            objects = plan_objects(plan, stack_kubernetes_version(config))
+            container = container_of(objects, find(objects, "Deployment", HUB_DEPLOYMENT, config.namespace), HUB_CONTAINER)
+        except Exception as error:  # reported to whoever asks for this label, not to a prefetching caller
+            failed: Future[HubRun] = Future()
+            failed.set_exception(error)
+            _RUNS[label] = failed
+        else:
+            _RUNS[label] = _RUNNER.submit(_run_hub, label, config, objects, container)
+    return _RUNS[label]
+
+
+def hub_run(label: str, upcoming: Sequence[str] = ()) -> HubRun:
+    """The hub of plan `label`, run once per session. `upcoming`: labels the caller will ask for
+    later, in order; the first not started yet starts now, so that it runs meanwhile."""
+    future = _start(label)
+    for later in upcoming:
+        if later not in _RUNS:
+            _start(later)
+            break
+    return future.result()
+
+
+def upcoming_labels(request: pytest.FixtureRequest, param: str) -> list[str]:
+    """The plan labels that the session's remaining tests will ask for through the fixture
+    `param` (its values in collection order, after this one)."""
+    labels = [item.callspec.params[param] for item in request.session.items
+              if hasattr(item, "callspec") and param in item.callspec.params]
+    current = request.param
+    return list(dict.fromkeys(labels[labels.index(current) + 1:] if current in labels else labels))
