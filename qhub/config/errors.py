@@ -29,18 +29,24 @@ def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _text(value: Any, as_repr: bool) -> str:
+    # Python refuses to write an int of more than 4,300 digits as text; say what it is instead.
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"<a number of about {int(value.bit_length() * 0.30103)} digits>"
+    try:
+        return repr(value) if as_repr else (value if isinstance(value, str) else str(value))
+    except Exception:  # a value that cannot be written out is still named, by its type
+        return f"<{type(value).__name__}>"
+
+
 def quote(value: Any) -> str:
     """A value as an issue shows it: its repr, control characters escaped, at most ~60 characters."""
-    try:
-        text = repr(value)
-    except Exception:  # a value whose repr fails still gets named, by its type
-        text = f"<{type(value).__name__}>"
-    return clip(printable(text))
+    return clip(printable(_text(value, as_repr=True)))
 
 
 def shown(value: Any) -> str:
     """A value as an issue shows it unquoted (numbers, names already checked): str, escaped, clipped."""
-    return clip(printable(value if isinstance(value, str) else str(value)))
+    return clip(printable(_text(value, as_repr=False)))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from qhub.config.errors import ConfigError, Issue
+from qhub.config.errors import ConfigError, Issue, clip, printable
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -37,6 +37,8 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._plain_tags: dict[str, str] = {}
+        self._built: dict[int, Any] = {}
+        self._building: set[int] = set()
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode and implicit[0]:
@@ -61,6 +63,26 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         tag = node.tag
         if tag == _STR and isinstance(node, yaml.ScalarNode):
             return node.value
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            # An alias names the same node again: build it once, as PyYAML shares the object,
+            # so aliases of aliases cannot multiply the work, and refuse one inside itself.
+            if id(node) in self._built:
+                return self._built[id(node)]
+            if id(node) in self._building:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "an alias refers to the list or mapping it is inside of", node.start_mark
+                )
+            self._building.add(id(node))
+            try:
+                value = self._build_collection(node)
+            finally:
+                self._building.discard(id(node))
+            self._built[id(node)] = value
+            return value
+        return self._construct(node)
+
+    def _build_collection(self, node: yaml.SequenceNode | yaml.MappingNode) -> Any:
+        tag = node.tag
         if tag == _SEQ and isinstance(node, yaml.SequenceNode):
             return [self.build(item) for item in node.value]
         if tag == _MAP and isinstance(node, yaml.MappingNode) and not any(k.tag == _MERGE for k, _ in node.value):
@@ -68,12 +90,30 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             for key_node, value_node in node.value:
                 key = self.build(key_node)
                 if isinstance(key, (list, dict)):
-                    return self.construct_object(node, deep=True)  # PyYAML reports unhashable keys
+                    return self._construct(node)  # PyYAML reports unhashable keys
                 if key in result:
                     raise _duplicate(key_node)
                 result[key] = self.build(value_node)
             return result
-        return self.construct_object(node, deep=True)
+        return self._construct(node)
+
+    def _construct(self, node: yaml.Node) -> Any:
+        """A node PyYAML's constructors build, their failures reported at the node's position.
+
+        They raise plain Python errors for values that look like a type but are not one: an
+        integer of more than 4,300 digits, a date like 2001-13-45, `!!float abc`.
+        """
+        try:
+            return self.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as error:
+            text = clip(printable(str(node.value)), 40) if isinstance(node, yaml.ScalarNode) else "this value"
+            kind = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{text!r} cannot be read as {kind} ({clip(printable(str(error)), 80)}); quote it to keep it as text",
+                node.start_mark,
+            ) from None
 
     def load(self) -> Any:
         """The document of the stream, or None when it is empty."""
@@ -113,6 +153,8 @@ def parse_document(text: str, source: str) -> dict[str, Any]:
         raise ConfigError(source, [Issue("", f"YAML syntax error at {where}{problem}")]) from None
     except yaml.YAMLError as error:
         raise ConfigError(source, [Issue("", f"YAML syntax error: {error}")]) from None
+    except RecursionError:  # lists or mappings nested thousands deep
+        raise ConfigError(source, [Issue("", "YAML nested too deeply to read; a QHub file is a few levels of mappings and lists")]) from None
     if document is None:
         raise ConfigError(source, [Issue("", "the file is empty; a QHub file is a mapping with project_name, provider, domain, security, ...")])
     if not isinstance(document, dict):

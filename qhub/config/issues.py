@@ -201,7 +201,7 @@ def _issues_of(item: dict[str, Any], located: _Located) -> list[Issue]:
         return [Issue(key_path(located.loc + tuple(relative)), message) for relative, message in ctx["problems"]]
     message = _message(item, located)
     if located.bad_key:
-        message = f"key {message}"
+        message = f"keys here must be text, got {quote(item.get('input'))}" if item["type"] == "string_type" else f"key {message}"
     return [Issue(key_path(located.loc), message)]
 
 

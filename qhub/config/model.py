@@ -136,14 +136,14 @@ class JupyterHubSettings(Model):
     """Hub behaviour that is not per profile."""
 
     idle_timeout_minutes: int = Field(60, ge=5, le=7 * 24 * 60, description="Stop user servers idle this long.")
-    max_server_age_hours: int = Field(0, ge=0, description="Stop any server after this many hours (0: never).")
+    max_server_age_hours: int = Field(0, ge=0, le=365 * 24, description="Stop any server after this many hours (0: never; at most a year).")
 
 
 class DaskGatewaySettings(Model):
     """Gateway behaviour that is not per worker profile."""
 
     idle_timeout_minutes: int = Field(30, ge=1, le=7 * 24 * 60, description="Stop dask clusters with no client activity this long.")
-    cluster_max_workers: int = Field(50, ge=1, description="Most workers one dask cluster may have.")
+    cluster_max_workers: int = Field(50, ge=1, le=100_000, description="Most workers one dask cluster may have.")
 
 
 class QHubConfig(Model):

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from qhub.config import spawner_options
 from qhub.config.base import Model, Problem, parse_dask_memory, rule_error, rules_error
 from qhub.config.errors import clip, quote
-
-# The KubeSpawner (7.0.0) options a profile may override. KubeSpawner applies overrides with
-# setattr and silently drops unknown names, so a typo here would do nothing; we refuse it instead.
-# uid, gid, supplemental_gids and fs_gid are left out: QHub sets them from security.users.
-KUBESPAWNER_OVERRIDE_KEYS = frozenset({
-    "args", "cmd", "cpu_guarantee", "cpu_limit", "default_url", "environment",
-    "extra_annotations", "extra_container_config", "extra_containers", "extra_labels",
-    "extra_pod_config", "extra_resource_guarantees", "extra_resource_limits", "image",
-    "image_pull_policy", "image_pull_secrets", "init_containers", "lifecycle_hooks",
-    "mem_guarantee", "mem_limit", "node_affinity_preferred", "node_affinity_required",
-    "node_selector", "notebook_dir", "pod_affinity_preferred", "pod_affinity_required",
-    "pod_anti_affinity_preferred", "pod_anti_affinity_required", "priority_class_name",
-    "start_timeout", "storage_capacity", "tolerations", "volume_mounts", "volumes", "working_dir",
-})
-# The seed format's misspellings, mapped to the KubeSpawner names they mean.
-KUBESPAWNER_ALIASES = {"cpu_guarentee": "cpu_guarantee", "mem_guarentee": "mem_guarantee"}
-QHUB_MANAGED_KEYS = frozenset({"uid", "gid", "supplemental_gids", "fs_gid"})
-
 
 class JupyterLabProfile(Model):
     """One choice on the spawn page."""
@@ -42,22 +24,7 @@ class JupyterLabProfile(Model):
     @field_validator("kubespawner_override")
     @classmethod
     def _known_spawner_options(cls, override: dict[str, Any]) -> dict[str, Any]:
-        mapped: dict[str, Any] = {}
-        problems: list[Problem] = []
-        for key, value in override.items():
-            name = KUBESPAWNER_ALIASES.get(key, key)
-            if name in QHUB_MANAGED_KEYS:
-                problems.append(((key,), "set from security.users and security.groups; a profile cannot override it"))
-            elif name not in KUBESPAWNER_OVERRIDE_KEYS:
-                import difflib  # only on error: keeps `qhub validate` fast
-
-                close = difflib.get_close_matches(name, KUBESPAWNER_OVERRIDE_KEYS, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                problems.append(((key,), f"not a KubeSpawner option a profile can set; {hint}allowed: {', '.join(sorted(KUBESPAWNER_OVERRIDE_KEYS))}"))
-            elif name == "extra_resource_limits" and (problem := _gpu_limit_problem(value)):
-                problems.append(problem)
-            else:
-                mapped[name] = value
+        mapped, problems = spawner_options.checked(override)
         if problems:
             raise rules_error(problems)
         return mapped
@@ -69,24 +36,11 @@ class JupyterLabProfile(Model):
         return self.gpu or int(limits.get("nvidia.com/gpu", 0) or 0)
 
 
-def _gpu_limit_problem(limits: object) -> Problem | None:
-    """What is wrong with an `extra_resource_limits` override, which `gpus` reads: KubeSpawner
-    takes a mapping of resource names to quantities, and GPUs come whole."""
-    if not isinstance(limits, dict):
-        return (("extra_resource_limits",), f"expected a mapping of resource names to limits, like {{nvidia.com/gpu: 1}}; got {quote(limits)}")
-    gpus = limits.get("nvidia.com/gpu")
-    if isinstance(gpus, str) and re.fullmatch(r"[0-9]{1,2}", gpus):  # a quoted count, as Kubernetes quantities may be
-        gpus = int(gpus)
-    if gpus is not None and (isinstance(gpus, bool) or not isinstance(gpus, int) or not 0 <= gpus <= 16):
-        return (("extra_resource_limits", "nvidia.com/gpu"), f"{quote(gpus)} is not a number of GPUs; expected a whole number from 0 to 16")
-    return None
-
-
 class DaskWorkerProfile(Model):
     """Size and image of the workers of a dask cluster."""
 
-    worker_cores: float = Field(1, gt=0, description="Cores each worker requests.")
-    worker_cores_limit: float = Field(1, gt=0, description="Most cores a worker may use.")
+    worker_cores: float = Field(1, gt=0, allow_inf_nan=False, description="Cores each worker requests.")
+    worker_cores_limit: float = Field(1, gt=0, allow_inf_nan=False, description="Most cores a worker may use.")
     worker_memory: str = Field("2G", description="Memory each worker requests (4G means 4 GiB, as dask-gateway reads it).")
     worker_memory_limit: str = Field("2G", description="Most memory a worker may use.")
     worker_gpus: int = Field(0, ge=0, le=16, description="GPUs per worker: places workers (not the scheduler) on the first GPU node group.")
@@ -95,7 +49,7 @@ class DaskWorkerProfile(Model):
     @field_validator("worker_memory", "worker_memory_limit", mode="before")
     @classmethod
     def _memory(cls, value: object) -> object:
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 10**18:
             value = str(value)
         if not isinstance(value, str) or parse_dask_memory(value) is None:
             raise rule_error("{value!r} is not an amount of memory; expected one like 2G or 512M", value=value)

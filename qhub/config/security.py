@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, StringConstraints, model_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator, model_validator
 
 from qhub.config.base import Model, Problem, rules_error
 from qhub.config.errors import clip, quote
@@ -96,6 +96,15 @@ class Security(Model):
     authentication: Authentication = Field(description="How users log in: GitHub, Auth0 or password.")
     users: dict[UserName, User] = Field(default_factory=dict, description="Users allowed to log in, by login name.")
     groups: dict[GroupName, Group] = Field(default_factory=lambda: {"users": Group(gid=100), "admin": Group(gid=101)}, description="Groups by name; members of `admin` are hub admins.")
+
+    @field_validator("authentication", mode="before")
+    @classmethod
+    def _type_is_text(cls, value: object) -> object:
+        # pydantic writes a tag that is not text into its error with str(), which fails (on
+        # stderr, outside any error) for an integer of thousands of digits.
+        if isinstance(value, dict) and "type" in value and not isinstance(value["type"], str):
+            raise rules_error([(("type",), f"{quote(value['type'])} is not a login type; allowed: 'GitHub', 'Auth0', 'password'")])
+        return value
 
     @model_validator(mode="after")
     def _ids_and_memberships(self) -> Security:

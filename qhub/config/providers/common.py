@@ -22,8 +22,9 @@ class NodeGroup(Model):
     """One autoscaling group of identical nodes."""
 
     instance: str = Field(description="The cloud's machine type for this group's nodes.")
-    min_nodes: int = Field(0, description="Fewest nodes the autoscaler keeps (0 lets the group scale to zero where the cloud allows it).")
-    max_nodes: int = Field(1, description="Most nodes the autoscaler may start.")
+    # At most 1,000: the largest node pool any of the clouds allows (AKS and GKE).
+    min_nodes: int = Field(0, le=1000, description="Fewest nodes the autoscaler keeps (0 lets the group scale to zero where the cloud allows it).")
+    max_nodes: int = Field(1, le=1000, description="Most nodes the autoscaler may start (at most 1000).")
     gpu: bool = Field(False, description="Nodes carry NVIDIA GPUs: tainted nvidia.com/gpu and given the device plugin.")
     disk_size_gb: int = Field(50, ge=20, le=16384, description="Root disk size of each node in GiB.")
     spot: bool = Field(False, description="Use spot/preemptible capacity (cheaper, may be reclaimed).")
