@@ -1,0 +1,258 @@
+"""Every pod QHub runs, and every dask cluster pod, admits only its clients and reaches only what
+it needs, under the plan's NetworkPolicies (QHub's and z2jh's as its chart renders them).
+
+The pods are the plan's own: QHub's Deployments, the rendered charts' Deployments (hub, proxy,
+NGINX controller, dask-gateway's API server and proxy), and the scheduler and worker pods the
+real dask-gateway controller makes for a cluster of the plan (tests/support/gateway.py). User
+servers carry the labels z2jh's own singleuser policy selects them by. Nodes and pods get
+addresses of the plan's node and pod networks (the cloud's node subnet or VPC, its pod range);
+the allow/deny rules applied are the NetworkPolicy API's (tests/support/network_policy.py).
+
+NFS mounts come from node addresses, which only an ipBlock names. Where pods take addresses
+from the nodes' own range (AWS's VPC CNI) or the range is not known (an existing cluster: any
+private address), that ipBlock also covers pods: there a pod whose own egress is not fenced
+(another tenant's, say) may reach the NFS port, while user servers and dask pods may not.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from qhub.config import load_file
+from qhub.offline.engine import Plan
+from qhub.offline.mock_outputs import digitalocean as do_mocks
+from qhub.platform.network_policies import CONDA_STORE_ACCESS_LABEL
+from qhub.values import conda_store as conda_values
+from tests.conftest import all_plans, plan_sources
+from tests.support.container import plan_objects
+from tests.support.gateway import GatewayRuns, session_runs
+from tests.support.helm import stack_kubernetes_version
+from tests.support.network_policy import Endpoint, allowed, isolated, pod
+
+PLANS = all_plans()
+SOURCES = plan_sources()
+INTERNET = Endpoint("somewhere on the internet", "203.0.113.7")
+METADATA = Endpoint("cloud metadata server", "169.254.169.254")
+PRIVATE = Endpoint("a private address (API server, VM, database)", "10.20.30.40")
+NFS, HTTP, HTTPS = 2049, conda_values.SERVER_PORT, 443
+
+
+@dataclass
+class Cluster:
+    """The pods and policies of one plan, by role."""
+
+    namespace: str
+    policies: list[dict[str, Any]]
+    pods: dict[str, Endpoint]
+    nodes: list[Endpoint]
+
+    def __getitem__(self, role: str) -> Endpoint:
+        return self.pods[role]
+
+    def can(self, source: str | Endpoint, destination: str | Endpoint, port: int, protocol: str = "TCP") -> bool:
+        src = self.pods[source] if isinstance(source, str) else source
+        dst = self.pods[destination] if isinstance(destination, str) else destination
+        return allowed(self.policies, src, dst, port, protocol)
+
+
+def _node_ranges(plan: Plan) -> list[str]:
+    """Where the plan's nodes get their addresses: the cloud's node network, as planned."""
+    ranges = [r.inputs["cidrBlock"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "-private-" in r.name]
+    ranges += [r.inputs["ipCidrRange"] for r in plan.of_type("gcp:compute/subnetwork:Subnetwork")]
+    ranges += [r.inputs["addressPrefix"] for r in plan.of_type("azure-native:network:Subnet")]
+    # An unset DigitalOcean VPC range is DigitalOcean's pick: the offline engine's answer.
+    ranges += [r.inputs.get("ipRange") or do_mocks._vpc(r.name, {})["ipRange"] for r in plan.of_type("digitalocean:index/vpc:Vpc")]
+    # An existing cluster's nodes may be anywhere private.
+    return ranges or ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+
+
+def _pod_range(plan: Plan) -> str:
+    """Where the plan's pods get their addresses."""
+    for subnet in plan.of_type("aws:ec2/subnet:Subnet"):
+        if "-private-" in subnet.name:
+            return str(subnet.inputs["cidrBlock"])  # the VPC CNI: pods share the nodes' subnets
+    for subnet in plan.of_type("gcp:compute/subnetwork:Subnetwork"):
+        return next(r["ipCidrRange"] for r in subnet.inputs["secondaryIpRanges"] if r["rangeName"] == "pods")
+    for aks in plan.of_type("azure-native:containerservice:ManagedCluster"):
+        return str(aks.inputs["networkProfile"]["podCidr"])
+    # DOKS's default cluster subnet; for an existing cluster, a common CNI default.
+    return "10.244.0.0/16"
+
+
+def _deployment(objects: list[dict[str, Any]], namespace: str, **labels: str) -> dict[str, Any]:
+    (found,) = [o for o in objects if o["kind"] == "Deployment" and o["metadata"].get("namespace") == namespace
+                and all(o["spec"]["template"]["metadata"].get("labels", {}).get(k) == v for k, v in labels.items())]
+    return found["spec"]["template"]
+
+
+_CLUSTERS: dict[str, Cluster] = {}
+
+
+def cluster_of(label: str, gateway_runs: GatewayRuns) -> Cluster:
+    if label in _CLUSTERS:
+        return _CLUSTERS[label]
+    plan = PLANS[label]()
+    config = load_file(SOURCES[label]).config
+    ns = config.namespace
+    objects = plan_objects(plan, stack_kubernetes_version(config))
+    pod_network = ipaddress.ip_network(_pod_range(plan))
+    addresses = (str(pod_network[index]) for index in range(10, 1000))
+
+    def make(role: str, namespace: str, **labels: str) -> Endpoint:
+        return pod(role, next(addresses), namespace, _deployment(objects, namespace, **labels))
+
+    pods = {
+        "hub": make("hub", ns, component="hub", app="jupyterhub"),
+        "proxy": make("proxy", ns, component="proxy", app="jupyterhub"),
+        "ingress-controller": make("ingress-controller", ns, **{"app.kubernetes.io/name": "nginx-ingress"}),
+        "gateway-api": make("gateway-api", ns, **{"app.kubernetes.io/name": "dask-gateway", "app.kubernetes.io/component": "gateway"}),
+        "gateway-proxy": make("gateway-proxy", ns, **{"app.kubernetes.io/name": "dask-gateway", "app.kubernetes.io/component": "traefik"}),
+        "conda-store": make("conda-store", ns, **{"app.kubernetes.io/name": "conda-store"}),
+        "ssh": make("ssh", ns, **{"app.kubernetes.io/name": "jupyterhub-ssh"}),
+        "kube-dns": Endpoint("kube-dns", next(addresses), "kube-system", {"k8s-app": "kube-dns"}, {"dns": 53}),
+        "other-namespace": Endpoint("a pod of another tenant", next(addresses), "other-team", {"app": "anything"}),
+        "plain-pod": Endpoint("an unlabelled pod of the namespace", next(addresses), ns, {"app": "anything"}),
+        "metrics-reader": Endpoint("Prometheus (labelled)", next(addresses), ns, {CONDA_STORE_ACCESS_LABEL: "true"}),
+    }
+    if any(r.inputs.get("metadata", {}).get("name") == "qhub-nfs-server" for r in plan.of_type("kubernetes:apps/v1:Deployment")):
+        pods["nfs-server"] = make("nfs-server", ns, **{"app.kubernetes.io/name": "qhub-nfs-server"})
+    (singleuser,) = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "singleuser"]
+    # Plus the chart's default singleuser.extraLabels, which KubeSpawner puts on every user pod.
+    user_labels = {**singleuser["spec"]["podSelector"]["matchLabels"], "hub.jupyter.org/network-access-hub": "true"}
+    pods["user-server"] = Endpoint("user server", next(addresses), ns, user_labels, {"notebook-port": 8888})
+    made = gateway_runs[label].for_request({})
+    for role in ("scheduler", "worker"):
+        pods[role] = pod(role, next(addresses), ns, made[role])
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    nodes = [Endpoint(f"node in {cidr}", str(ipaddress.ip_network(cidr)[4])) for cidr in _node_ranges(plan)]
+    _CLUSTERS[label] = Cluster(ns, policies, pods, nodes)
+    return _CLUSTERS[label]
+
+
+@pytest.fixture(scope="module")
+def gateway_runs(request: pytest.FixtureRequest) -> GatewayRuns:
+    return session_runs(request.session)
+
+
+@pytest.fixture(params=list(PLANS))
+def label(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def cluster(label: str, gateway_runs: GatewayRuns) -> Cluster:
+    return cluster_of(label, gateway_runs)
+
+
+def _only(cluster: Cluster, destination: str, port: int, admitted: set[str], protocol: str = "TCP") -> None:
+    """`destination`'s port admits exactly the `admitted` pods of the cluster's pods."""
+    reach = {role for role in cluster.pods if role != destination and cluster.can(role, destination, port, protocol)}
+    assert reach == admitted, f"{destination}:{port} admits {sorted(reach)}, meant for {sorted(admitted)}"
+
+
+def _pods_in_node_ranges(cluster: Cluster, destination: str, port: int) -> set[str]:
+    """Pods an ipBlock of node addresses admits too (see the module's docstring), among those
+    whose own egress lets them try."""
+    ranges = [ipaddress.ip_network(node.name.removeprefix("node in ")) for node in cluster.nodes]
+    address_only = Endpoint("its address", cluster[destination].ip)  # the source's egress alone
+    return {role for role, endpoint in cluster.pods.items()
+            if role != destination and any(ipaddress.ip_address(endpoint.ip) in r for r in ranges)
+            and allowed(cluster.policies, endpoint, address_only, port)}
+
+
+def test_every_pod_qhub_runs_is_fenced_both_ways(cluster: Cluster) -> None:
+    for role in ("conda-store", "ssh", "scheduler", "worker", *(["nfs-server"] if "nfs-server" in cluster.pods else [])):
+        assert isolated(cluster.policies, cluster[role], "Ingress"), role
+        assert isolated(cluster.policies, cluster[role], "Egress"), role
+
+
+def test_conda_store_admits_the_ingress_controller_and_the_nodes_nfs_mounts(cluster: Cluster) -> None:
+    _only(cluster, "conda-store", HTTP, {"ingress-controller", "metrics-reader"})
+    assert not cluster.can(INTERNET, "conda-store", HTTP)
+    for node in cluster.nodes:
+        assert cluster.can(node, "conda-store", NFS), node.name
+        assert not cluster.can(node, "conda-store", HTTP), node.name
+    assert not cluster.can(INTERNET, "conda-store", NFS)
+    _only(cluster, "conda-store", NFS, _pods_in_node_ranges(cluster, "conda-store", NFS))
+    # User code (user servers, dask pods) cannot reach the store's NFS export itself.
+    for role in ("user-server", "scheduler", "worker", "ssh"):
+        assert not cluster.can(role, "conda-store", NFS), role
+
+
+def test_conda_store_reaches_dns_the_hub_and_the_internet_only(cluster: Cluster) -> None:
+    assert cluster.can("conda-store", "kube-dns", 53, "UDP")
+    assert cluster.can("conda-store", "hub", 8081)  # and z2jh's hub policy admits it
+    assert cluster.can("conda-store", INTERNET, HTTPS)
+    for blocked in (PRIVATE, METADATA):
+        assert not cluster.can("conda-store", blocked, HTTPS), blocked.name
+    for role in ("proxy", "gateway-api", "scheduler", "other-namespace", "plain-pod", *(["nfs-server"] if "nfs-server" in cluster.pods else [])):
+        assert not any(cluster.can("conda-store", role, port) for port in (80, 8000, 8786, NFS)), role
+
+
+def test_the_shared_drive_nfs_server_admits_node_mounts_only(cluster: Cluster) -> None:
+    if "nfs-server" not in cluster.pods:
+        pytest.skip("the shared drive is the cloud's managed NFS")
+    _only(cluster, "nfs-server", NFS, _pods_in_node_ranges(cluster, "nfs-server", NFS))
+    for node in cluster.nodes:
+        assert cluster.can(node, "nfs-server", NFS), node.name
+    assert not cluster.can(INTERNET, "nfs-server", NFS)
+    for destination in (INTERNET, PRIVATE, cluster["kube-dns"], cluster["hub"]):
+        assert not cluster.can("nfs-server", destination, 443) and not cluster.can("nfs-server", destination, 53, "UDP")
+
+
+def test_ssh_admits_its_two_ports_and_reaches_only_the_hub_and_proxy(cluster: Cluster) -> None:
+    ssh = cluster["ssh"]
+    for port in (ssh.ports["ssh"], ssh.ports["sftp"]):
+        assert cluster.can(INTERNET, "ssh", port)
+    assert not cluster.can(INTERNET, "ssh", 8080)
+    # Both ends' policies: z2jh's hub and proxy policies admit the ssh pod by its labels.
+    assert cluster.can("ssh", "hub", 8081) and cluster.can("ssh", "proxy", 8000)
+    assert cluster.can("ssh", "kube-dns", 53, "UDP")
+    for destination in (INTERNET, PRIVATE, METADATA, cluster["conda-store"], cluster["user-server"], cluster["worker"]):
+        assert not any(cluster.can("ssh", destination, port) for port in (22, 443, 8888, NFS, 8786)), destination.name
+
+
+def test_dask_pods_admit_the_gateway_and_their_cluster_only(cluster: Cluster) -> None:
+    scheduler = cluster["scheduler"]
+    _only(cluster, "scheduler", scheduler.ports["scheduler"], {"gateway-proxy", "worker"})
+    _only(cluster, "scheduler", scheduler.ports["dashboard"], {"gateway-proxy", "worker"})
+    _only(cluster, "scheduler", scheduler.ports["api"], {"gateway-api", "worker"})
+    # Workers listen on ports they pick: only their cluster reaches them.
+    _only(cluster, "worker", 40123, {"scheduler"})
+    assert not cluster.can(INTERNET, "scheduler", scheduler.ports["scheduler"])
+
+
+def test_dask_pods_reach_no_more_than_user_servers_do(cluster: Cluster) -> None:
+    """Egress as strict as z2jh's for user servers: DNS, the gateway, their cluster, the internet."""
+    for role in ("scheduler", "worker"):
+        assert cluster.can(role, "kube-dns", 53, "UDP") and cluster.can(role, INTERNET, HTTPS), role
+        assert cluster.can(role, "gateway-api", 8000), role
+    assert cluster.can("worker", "scheduler", cluster["scheduler"].ports["scheduler"])
+    assert cluster.can("scheduler", "worker", 40123)
+    probes: list[tuple[Endpoint, int]] = [(PRIVATE, 443), (PRIVATE, 6443), (METADATA, 80), (cluster["conda-store"], NFS),
+                                          (cluster["conda-store"], HTTP), (cluster["hub"], 8081), (cluster["proxy"], 8000),
+                                          (cluster["ssh"], 8022), (cluster["other-namespace"], 80), (cluster["plain-pod"], 80)]
+    probes += [(node, port) for node in cluster.nodes for port in (NFS, 10250, 22)]
+    if "nfs-server" in cluster.pods:
+        probes.append((cluster["nfs-server"], NFS))
+    for role in ("scheduler", "worker"):
+        for destination, port in probes:
+            if cluster.can(role, destination, port):
+                # Only where a user server may go too (z2jh lets them reach the hub and proxy).
+                assert cluster.can("user-server", destination, port), f"{role} reaches {destination.name}:{port}"
+        for destination, port in probes[:5]:
+            assert not cluster.can(role, destination, port), f"{role} reaches {destination.name}:{port}"
+
+
+def test_the_evaluator_reads_z2jhs_policies_as_the_chart_means_them(cluster: Cluster) -> None:
+    """The chart's own comments: user servers reach the hub on 8081 and public addresses, never
+    private ones; the hub admits only pods labelled network-access-hub."""
+    assert cluster.can("user-server", "hub", 8081)
+    assert cluster.can("user-server", INTERNET, HTTPS)
+    assert not cluster.can("user-server", PRIVATE, HTTPS) and not cluster.can("user-server", METADATA, 80)
+    assert cluster.can("proxy", "hub", 8081) and not cluster.can("plain-pod", "hub", 8081)
