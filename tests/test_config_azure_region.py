@@ -61,11 +61,15 @@ def test_programmatic_name_missing_from_the_table_is_a_warning_with_a_suggestion
     assert not [w for w in parse_config(_with_region("westeurope")).warnings if w.path == "azure.region"]
 
 
-def test_display_name_plans_as_the_programmatic_name_everywhere() -> None:
-    """The file written with `West Europe` plans exactly as the one written with `westeurope`:
-    every location, DNS label and output carries the programmatic name."""
+def test_display_name_plans_as_the_programmatic_name_everywhere(tmp_path: Path) -> None:
+    """The file written with `West Europe` plans exactly as the same file written with
+    `westeurope`: every location, DNS label and output carries the programmatic name."""
     assert load_file(DISPLAY_NAME).config.azure.region == "westeurope"  # type: ignore[union-attr]
-    display, programmatic = plan_config(DISPLAY_NAME).to_json(), plan_config(HAPPY).to_json()
+    text = DISPLAY_NAME.read_text()
+    assert "  region: West Europe\n" in text
+    twin = tmp_path / "azure.programmatic-name.yaml"
+    twin.write_text(text.replace("  region: West Europe\n", "  region: westeurope\n"))
+    display, programmatic = plan_config(DISPLAY_NAME).to_json(), plan_config(twin).to_json()
     assert display["resources"] == programmatic["resources"]
     assert display["outputs"] == programmatic["outputs"]
     assert "West Europe" not in str(display)
