@@ -317,7 +317,7 @@ async def log_in(app: JupyterHub, base_url: str, idp: FakeIdentityProvider, inde
             result = await oauth_login(browser, idp, f"code-{index}", login["identity"])
         orm_user = orm.User.find(app.db, name)
         result["logged_in"] = result["status"] == 302 and orm_user is not None and "jupyterhub-hub-login" in browser.cookies
-        if result["logged_in"]:
+        if result["logged_in"] and orm_user is not None:
             result["admin"] = orm_user.admin
             result["groups"] = sorted(g.name for g in orm_user.groups)
             if name not in users:
@@ -335,8 +335,6 @@ def hub_state(app: JupyterHub) -> dict[str, Any]:
         "authenticator": f"{type(app.authenticator).__module__}.{type(app.authenticator).__name__}",
         "services": {s.name: {"url": s.url or None, "oauth_client_id": s.oauth_client_id if s.oauth_client else None}
                      for s in app._service_map.values()},
-        "roles": {r.name: sorted(r.scopes) for r in db.query(orm.Role)},
-        "role_members": {r.name: sorted([u.name for u in r.users] + [s.name for s in r.services]) for r in db.query(orm.Role)},
         "groups": {g.name: sorted(u.name for u in g.users) for g in db.query(orm.Group)},
         "users": {u.name: {"admin": u.admin} for u in db.query(orm.User)},
         "allowed_users": sorted(app.authenticator.allowed_users),
@@ -359,8 +357,8 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     server.add_sockets(sockets)
     base_url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
     idp = FakeIdentityProvider(os.environ.get("OAUTH_CLIENT_SECRET"))
-    if hasattr(app.authenticator, "http_client"):
-        app.authenticator.http_client = idp
+    if hasattr(app.authenticator, "http_client"):  # OAuthenticator's; the shared password needs none
+        setattr(app.authenticator, "http_client", idp)
     try:
         for index, login in enumerate(job["logins"]):
             report["logins"][login["label"]] = await log_in(app, base_url, idp, index, login, report["users"])

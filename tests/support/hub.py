@@ -178,7 +178,7 @@ def hub_run(label: str, upcoming: Sequence[str] = ()) -> HubRun:
 def upcoming_labels(request: pytest.FixtureRequest, param: str) -> list[str]:
     """The plan labels that the session's remaining tests will ask for through the fixture
     `param` (its values in collection order, after this one)."""
-    labels = [item.callspec.params[param] for item in request.session.items
-              if hasattr(item, "callspec") and param in item.callspec.params]
+    labels = [str(item.callspec.params[param]) for item in request.session.items
+              if isinstance(item, pytest.Function) and hasattr(item, "callspec") and param in item.callspec.params]
     current = request.param
     return list(dict.fromkeys(labels[labels.index(current) + 1:] if current in labels else labels))
