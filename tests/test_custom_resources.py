@@ -99,11 +99,12 @@ def test_custom_resource_without_its_crd_is_refused(staging: tuple[ApiSchemas, l
         staging[0].validate(monitor)
 
 
-def test_unevaluated_cel_rules_fail_loudly(staging: tuple[ApiSchemas, list[ClusterObject]], issuer: dict[str, Any]) -> None:
-    """cert-manager's venafi block carries a CEL rule the tests cannot run: an object reaching it
-    must not pass unchecked."""
+def test_cel_rules_are_evaluated(staging: tuple[ApiSchemas, list[ClusterObject]], issuer: dict[str, Any]) -> None:
+    """cert-manager's venafi block must name exactly one of tpp, cloud or ngts (a CEL rule)."""
     issuer["spec"] = {"venafi": {"zone": "z", "cloud": {"apiTokenSecretRef": {"name": "s"}}}}
-    with pytest.raises(SchemaError, match="CEL rules are not evaluated"):
+    staging[0].validate(issuer)
+    issuer["spec"]["venafi"]["tpp"] = {"url": "https://tpp.example.org", "credentialsRef": {"name": "t"}}
+    with pytest.raises(SchemaError, match="exactly one of tpp, cloud, or ngts must be configured"):
         staging[0].validate(issuer)
 
 

@@ -10,24 +10,27 @@ JSON Schema. `json_schema` turns one into Draft 2020-12 with the API server's me
 - `x-kubernetes-embedded-resource` objects carry apiVersion, kind and metadata;
 - `x-kubernetes-list-type: set` items are unique, `map` items are unique by their map keys;
 - OpenAPI's boolean exclusiveMinimum/Maximum become JSON Schema's numbers;
+- `pattern` is RE2 (google-re2), the syntax of the server's Go regexp;
 - at the root, apiVersion, kind and metadata are always allowed and metadata is checked against
   the strict ObjectMeta of the Kubernetes version (tests/support/kubernetes_schema.py).
 
 `allOf`/`anyOf`/`oneOf`/`not` only constrain values in a structural schema (the fields they name
 must also be declared beside them), so no unknown-field rule is added inside them. `format` is
-not checked (the server checks a few formats only). CEL rules (`x-kubernetes-validations`) are not
-evaluated here: an object that reaches a node carrying one fails, naming the rule, rather than
-passing unchecked. A schema keyword this module does not know is an error too.
+not checked (the server checks a few formats only). CEL rules (`x-kubernetes-validations`) are
+evaluated where an object reaches them (tests/support/cel.py). A schema keyword this module does
+not know is an error rather than ignored.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import jsonschema
+import re2
 from jsonschema import validators
 
 from tests.support.kubernetes_schema import (
@@ -76,7 +79,7 @@ def json_schema(node: Mapping[str, Any], *, structural: bool = True) -> dict[str
             elif value == "map":
                 out["x-list-map-keys"] = list(node.get("x-kubernetes-list-map-keys") or [])
         elif key == "x-kubernetes-validations":
-            out["x-cel-rules"] = [rule["rule"] for rule in value]
+            out["x-cel-rules"] = [{"rule": rule["rule"], "message": rule.get("message")} for rule in value]
         else:
             raise CustomResourceError(f"CRD schema keyword {key!r} is not handled by tests/support/crds.py")
     for bound in ("Minimum", "Maximum"):
@@ -129,11 +132,27 @@ def _list_map_keys(validator: Any, keys: list[str], instance: Any, schema: Mappi
             seen.add(identity)
 
 
-def _cel_rules(validator: Any, rules: list[str], instance: Any, schema: Mapping[str, Any]) -> Iterator[jsonschema.ValidationError]:
-    yield jsonschema.ValidationError(f"CEL rules are not evaluated by the tests, and this object is subject to {rules}")
+def _cel_rules(validator: Any, rules: list[dict[str, Any]], instance: Any, schema: Mapping[str, Any]) -> Iterator[jsonschema.ValidationError]:
+    from tests.support import cel  # cel-python's grammar costs half a second: only for objects reaching a rule
+
+    for message in cel.failures(rules, instance):
+        yield jsonschema.ValidationError(message)
 
 
-_Validator = validators.extend(jsonschema.Draft202012Validator, {"x-list-map-keys": _list_map_keys, "x-cel-rules": _cel_rules})
+@functools.cache
+def _re2(pattern: str) -> Any:
+    return re2.compile(pattern)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[jsonschema.ValidationError]:
+    """`pattern` as the API server reads it: Go's RE2 syntax (`^(?i)(abort|warn)?$` is valid
+    there and an error for Python's re)."""
+    if validator.is_type(instance, "string") and not _re2(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(jsonschema.Draft202012Validator,
+                               {"pattern": _pattern, "x-list-map-keys": _list_map_keys, "x-cel-rules": _cel_rules})
 _VALIDATORS: dict[tuple[str, str], Any] = {}
 
 
@@ -142,8 +161,8 @@ def _validator(open_api_v3: Mapping[str, Any], kube_version: str) -> Any:
     version = schema_version(kube_version)
     key = (version, hashlib.sha256(json.dumps(open_api_v3, sort_keys=True).encode()).hexdigest())
     if key not in _VALIDATORS:
+        # Not check_schema: the metaschema would judge `pattern`s by Python's re, not RE2.
         schema = root_schema(open_api_v3)
-        _Validator.check_schema(schema)
         _VALIDATORS[key] = _Validator(schema, registry=registry(kube_version))
     return _VALIDATORS[key]
 
