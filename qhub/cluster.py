@@ -33,6 +33,21 @@ class NfsEndpoint:
 
 
 @dataclass(frozen=True)
+class ReservedAddress:
+    """A static public IP reserved at the cloud for the ingress controller's load balancer, so a
+    re-created Service gets the same address and the domain's record stays right."""
+
+    ip: pulumi.Input[str]
+    """The address: what the domain's A record points at."""
+    by_address: bool = False
+    """The Service asks for it by address (spec.loadBalancerIP), as GKE expects."""
+    service_annotations: Mapping[str, str] = field(default_factory=dict)
+    """Annotations by which the cloud's controller takes it (Azure: its name and resource group)."""
+    ready: Sequence[pulumi.Resource] = ()
+    """What the Service must wait for before it can take the address (Azure: the cluster's role on it)."""
+
+
+@dataclass(frozen=True)
 class ClusterOutputs:
     """The uniform result of building a cluster on any provider."""
 
@@ -52,6 +67,8 @@ class ClusterOutputs:
     """Container registry for custom images, when the cloud has one."""
     ingress_service_annotations: Mapping[str, str] = field(default_factory=dict)
     """Annotations on the ingress controller's LoadBalancer Service (cloud load balancer type)."""
+    ingress_address: ReservedAddress | None = None
+    """The static IP the ingress controller's load balancer takes, where the cloud reserves one."""
     gpu_node_groups: Sequence[str] = ()
     """Node groups with NVIDIA GPUs, tainted nvidia.com/gpu=present:NoSchedule."""
     node_cidrs: Sequence[pulumi.Input[str]] = PRIVATE_RANGES

@@ -13,13 +13,15 @@ from qhub.versions import Chart
 def release(resource_name: str, chart: Chart, release_name: str, namespace: pulumi.Input[str],
             values: pulumi.Input[dict[str, Any]], opts: pulumi.ResourceOptions, *,
             skip_crds: bool = False, create_namespace: bool = False, timeout: int = 600) -> k8s.helm.v3.Release:
-    """A Helm release with a fixed name (no random suffix: other objects refer to its Services)."""
+    """A Helm release with a fixed name (no random suffix: other objects refer to its Services).
+    A chart in an OCI registry (repo `oci://...`) is named by its full reference, without a repo."""
+    oci = chart.repo.startswith("oci://")
     return k8s.helm.v3.Release(
         resource_name,
         name=release_name,
-        chart=chart.name,
+        chart=f"{chart.repo.rstrip('/')}/{chart.name}" if oci else chart.name,
         version=chart.version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+        repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
         namespace=namespace,
         values=values,
         skip_crds=skip_crds,

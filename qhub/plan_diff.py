@@ -8,8 +8,9 @@ Its URN leaving the plan is a deletion (a rename or a move to another parent wit
 deletes the old resource and creates a new, empty one), and so is a change of an input that
 names it (a Kubernetes object's name or namespace, a claim's immutable spec, a cloud
 resource's name or location). `qhub diff` exits 3 when there is any. Other risks are warnings:
-protection being lifted, and other input changes of a protected resource, which some providers
-apply by replacing it (the real preview tells).
+protection being lifted, other input changes of a protected resource, which some providers
+apply by replacing it (the real preview tells), and a Helm release leaving the plan, which
+uninstalls it.
 
 The plans do not record aliases, so a rename that carries one is reported as data loss too; the
 pull request's `pulumi preview` shows it as a rename, and a reviewer lets it through on purpose.
@@ -23,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 # Input key paths are reported this deep (`values.hub.config`); below, a change counts for its parent.
 KEY_DEPTH = 3
 # Fields of a plan resource other than inputs whose change a reviewer must see.
@@ -190,6 +192,14 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
         else:
             result.data_loss.append(f"{_what(resource)} is deleted: its URN leaves the plan (a rename or move "
                                     "without `aliases` deletes it and creates a new, empty one)")
+    # A Helm release leaving the plan is uninstalled: Helm deletes every object it made (a removed
+    # `helm_extensions` entry, say); a reviewer should see that, not just a URN in the table.
+    for resource in result.removed:
+        if resource.get("type") == RELEASE_TYPE:
+            inputs = resource.get("inputs") or {}
+            result.risks.append(f"helm release `{inputs.get('name', resource['name'])}` ({inputs.get('chart', '?')} "
+                                f"{inputs.get('version', '?')}, namespace {inputs.get('namespace', '?')}) is uninstalled: "
+                                "Helm deletes every object the chart made")
     for change in result.changed:
         old = before[change.urn]
         replacing = replacing_inputs(change.type, change.inputs) if holds_data(old) else []

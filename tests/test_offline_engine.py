@@ -99,15 +99,19 @@ def test_prefetched_sdk_modules_cover_what_each_plan_creates() -> None:
     misses a module only costs time, but a stale one should not go unnoticed."""
     import importlib
 
-    from qhub.stack import CLOUD_MODULES
-    from qhub.config import Provider
-    from tests.conftest import all_plans
+    from qhub.stack import CLOUD_MODULES, DNS_MODULES
+    from qhub.config import Provider, load_file
+    from tests.conftest import all_plans, plan_sources
     from tests.support.conformance import args_class
 
     platform = set(importlib.import_module("qhub.platform").SDK_MODULES)
+    sources = plan_sources()
     for label, thunk in all_plans().items():
         plan = thunk()
         listed = platform | set(importlib.import_module(CLOUD_MODULES[Provider(plan.provider)]).SDK_MODULES)
+        dns = load_file(sources[label]).config.dns
+        if dns is not None and dns.creates_record:  # the DNS module of the stack (qhub/dns) lists its own
+            listed |= set(importlib.import_module(DNS_MODULES[dns.provider]).SDK_MODULES)
         for resource in plan.resources:
             if not resource.custom or resource.read or resource.type.startswith(("pulumi:providers:", "auth0:")):
                 continue  # providers live in the packages' roots; Auth0 only when provisioning

@@ -77,7 +77,8 @@ def _load(path: Path):  # type: ignore[no-untyped-def]  # -> LoadedConfig
     text = read_text(path)
     document = read_in_background(path)
     import qhub.offline.engine  # noqa: F401 - Pulumi, its mocks and the SDK import hook
-    from qhub.stack import CLOUD_MODULES
+    from qhub.stack import CLOUD_MODULES, DNS_MODULES
+    from qhub.config.dns import DnsProvider
     from qhub.config.model import Provider
 
     # A guess from the text is enough to warm up imports; the validated config decides later.
@@ -85,6 +86,10 @@ def _load(path: Path):  # type: ignore[no-untyped-def]  # -> LoadedConfig
     layers = ["qhub.platform"]
     if guess and guess[1] in Provider.__members__:
         layers.append(CLOUD_MODULES[Provider(guess[1])])
+    # `dns.provider` names differ from every cloud's `provider`, so an indented one is the DNS service.
+    dns_guess = re.search(r"^\s+provider:\s*[\"']?(route53|cloud-dns|azure-dns|digitalocean|cloudflare)\b", text, re.MULTILINE)
+    if dns_guess:
+        layers.append(DNS_MODULES[DnsProvider(dns_guess[1])])
     for layer in layers:
         for module in importlib.import_module(layer).SDK_MODULES:
             importlib.import_module(module)

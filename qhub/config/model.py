@@ -16,7 +16,9 @@ from pydantic import AliasChoices, Field, StringConstraints, ValidationInfo, fie
 from qhub import versions
 from qhub.config.base import QUANTITY_HELP, Model, Problem, parse_quantity, rule_error, rules_error
 from qhub.config.errors import clip, quote
+from qhub.config.dns import Dns, dns_problems
 from qhub.config.environments import Environment, EnvironmentFileName
+from qhub.config.extensions import HelmExtensions
 from qhub.config.profiles import Profiles
 from qhub.config.providers.aws import AmazonWebServices
 from qhub.config.providers.azure import Azure
@@ -171,6 +173,8 @@ class QHubConfig(Model):
     environments: dict[EnvironmentFileName, Environment] = Field(default_factory=dict, description="Conda environments to build, by file name.")
     jupyterhub: JupyterHubSettings = Field(default_factory=JupyterHubSettings, description="Hub settings.")
     dask_gateway: DaskGatewaySettings = Field(default_factory=DaskGatewaySettings, description="Dask gateway settings.")
+    dns: Dns | None = Field(None, description="The DNS record of `domain`, written by the stack in your zone; without it, create the `dns_record` output by hand.")
+    helm_extensions: HelmExtensions = Field(default_factory=list, description="More Helm charts (QHub 0.4's and Nebari's shape), installed after the platform's own.")
 
     @field_validator("ci_cd", mode="before")
     @classmethod
@@ -200,6 +204,15 @@ class QHubConfig(Model):
                 provider=provider.value,
             )
         return block
+
+    @field_validator("dns")
+    @classmethod
+    def _dns_fits_domain_and_cloud(cls, dns: Dns | None, info: ValidationInfo) -> Dns | None:
+        provider = info.data.get("provider")
+        problems = dns_problems(dns, info.data, PROVIDER_BLOCKS[provider] if provider else None) if dns else []
+        if problems:
+            raise rules_error(problems)
+        return dns
 
     @field_validator("profiles")
     @classmethod

@@ -18,7 +18,7 @@ import pulumi
 ResourceOutputs = Callable[[str, dict[str, Any]], dict[str, Any]]
 CallResult = Callable[[dict[str, Any]], dict[str, Any]]
 
-_TABLES = ("aws", "gcp", "digitalocean", "azure", "kubernetes", "auth0", "common")
+_TABLES = ("aws", "gcp", "digitalocean", "azure", "kubernetes", "auth0", "cloudflare", "common")
 
 
 def fake_id(name: str, length: int = 8) -> str:

@@ -1,8 +1,9 @@
 """IngressController: F5's NGINX Ingress Controller and its cloud load balancer.
 
 Creates: the `nginx-ingress` Helm release (IngressClass, controller Deployment, LoadBalancer
-Service with the annotations ClusterOutputs gives), and reads that Service back for the load
-balancer's address (the DNS record users must create points at it).
+Service with the annotations ClusterOutputs gives, on the cloud's reserved static IP where it
+has one), and reads that Service back for the load balancer's address (the DNS record of the
+domain points at it).
 """
 
 from __future__ import annotations
@@ -36,10 +37,14 @@ class IngressController(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider)
         # One class per namespace, so a second platform on the same cluster gets its own.
         self.ingress_class = f"nginx-{namespace}"
+        # Where the cloud reserved a static IP, the Service takes it (and waits until it may).
+        reserved = cluster.ingress_address
+        annotations = {**cluster.ingress_service_annotations, **(reserved.service_annotations if reserved else {})}
         self.release = release(
             f"{name}-release", NGINX_INGRESS_CHART, RELEASE_NAME, namespace,
-            nginx_ingress_values(self.ingress_class, cluster.selector("general"), cluster.ingress_service_annotations),
-            k8s_opts,
+            nginx_ingress_values(self.ingress_class, cluster.selector("general"), annotations,
+                                 reserved.ip if reserved and reserved.by_address else None),
+            pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=list(reserved.ready) if reserved else [])),
             # Custom resources are off (values), so the chart's VirtualServer CRDs are not needed.
             skip_crds=True,
         )

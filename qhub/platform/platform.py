@@ -4,9 +4,10 @@ Creates, in this order: the platform namespace; the shared storage (SharedStorag
 ingress controller (IngressController); cert-manager and its ClusterIssuers (CertManager); the
 Auth0 application when the config asks the program to create it (Auth0Application); a random
 admin password for password login; then the platform services (dask-gateway, conda-store, SSH)
-whose HubIntegrations the hub takes; JupyterHub; and last the platform's Ingresses for `domain`
-(qhub/values/routes.py): a mergeable master with TLS, and minions routing `/` to the hub and
-`/conda-store` to conda-store.
+whose HubIntegrations the hub takes; JupyterHub; the `helm_extensions` charts (Extensions);
+and last the platform's Ingresses for `domain` (qhub/values/routes.py): a mergeable master with
+TLS, and minions routing `/` to the hub, `/conda-store` to conda-store and each extension's route
+to its Service.
 
 Attributes other components use: `namespace_name`, `shared_claim`, `node_selectors`,
 `ingress_class`, `cluster_issuer`, `tls_secret`, `domain`, `k8s_opts`.
@@ -26,6 +27,7 @@ from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
 from qhub.platform.auth0 import Auth0Application, auth0_domain
 from qhub.platform.conda_store import CondaStore, CondaStoreArgs
 from qhub.platform.dask_gateway import DaskGateway, DaskGatewayArgs
+from qhub.platform.extensions import Extensions
 from qhub.platform.ingress import IngressController
 from qhub.platform.jupyterhub import JupyterHub
 from qhub.platform.ssh import Ssh, SshArgs
@@ -85,8 +87,14 @@ class Platform(pulumi.ComponentResource):
             depends_on=[self.storage],
             opts=in_namespace, **login,
         )
+        # The admin's extra charts, after every release of the platform; their routes join the Ingresses.
+        self.extensions = Extensions(
+            f"{name}-extensions", config, cluster, opts=in_namespace,
+            after=[self.ingress, self.tls, self.conda_store, self.dask_gateway, self.ssh, self.hub],
+        ) if config.helm_extensions else None
+        extension_routes = self.extensions.routes if self.extensions else []
         master, *minions = ingress_manifests(config.domain, config.namespace, self.ingress_class, self.tls_secret,
-                                             self.cluster_issuer, [self.hub.route, self.conda_store.route])
+                                             self.cluster_issuer, [self.hub.route, self.conda_store.route, *extension_routes])
         # The Ingresses need the controller's class and cert-manager's issuers to exist. The
         # master keeps the logical name of the single Ingress it replaced, so it updates in place.
         ingress_opts = pulumi.ResourceOptions.merge(
@@ -95,7 +103,8 @@ class Platform(pulumi.ComponentResource):
                                                 opts=ingress_opts)
         self.route_minions = [
             k8s.networking.v1.Ingress(f"{name}-route-{minion['metadata']['name']}", metadata=minion["metadata"],
-                                      spec=minion["spec"], opts=ingress_opts)
+                                      spec=minion["spec"], opts=ingress_opts if not self.extensions else
+                                      pulumi.ResourceOptions.merge(ingress_opts, self.extensions.namespace_opts(minion)))
             for minion in minions
         ]
 
@@ -114,6 +123,8 @@ class Platform(pulumi.ComponentResource):
             "conda_store_url": self.conda_store.url,
             "ssh_command": self.ssh.command,
         })
+        if self.extensions:
+            self.exports["helm_extensions"] = self.extensions.summary
         if hasattr(self, "hub_passwords"):
             self.exports["hub_password"] = self.hub_passwords["user"]
             self.exports["hub_admin_password"] = self.hub_passwords["admin"]

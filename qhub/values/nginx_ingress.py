@@ -22,8 +22,17 @@ CONFIG_ENTRIES = {
 
 def nginx_ingress_values(
     ingress_class: str, node_selector: Mapping[str, str], service_annotations: Mapping[str, str],
+    load_balancer_ip: object | None = None,
 ) -> dict[str, Any]:
-    """Values of the controller serving `ingress_class` from the general node group."""
+    """Values of the controller serving `ingress_class` from the general node group; its load
+    balancer takes `load_balancer_ip` (a reserved static IP, or an Output of one) when given."""
+    service: dict[str, Any] = {
+        "name": CONTROLLER_SERVICE,
+        "type": "LoadBalancer",
+        "annotations": dict(service_annotations),
+    }
+    if load_balancer_ip is not None:
+        service["loadBalancerIP"] = load_balancer_ip
     return {
         "controller": {
             "kind": "deployment",
@@ -36,11 +45,7 @@ def nginx_ingress_values(
             "enableCustomResources": False,
             "enableSnippets": False,
             "config": {"entries": dict(CONFIG_ENTRIES)},
-            "service": {
-                "name": CONTROLLER_SERVICE,
-                "type": "LoadBalancer",
-                "annotations": dict(service_annotations),
-            },
+            "service": service,
             # Writes the load balancer address into each Ingress's status.
             "reportIngressStatus": {"enable": True},
         },

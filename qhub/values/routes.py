@@ -36,6 +36,11 @@ class Route:
     port: int
     websocket: bool = False
     """NGINX forwards the Upgrade header only to the services the Ingress names."""
+    namespace: str | None = None
+    """The Service's namespace, where its minion goes; None: the platform's. Mergeable minions
+    may live in other namespaces than their master."""
+    name: str | None = None
+    """The minion's name after the master's (`qhub-<name>`); None: the service's."""
 
 
 MERGEABLE_TYPE = "nginx.org/mergeable-ingress-type"
@@ -44,8 +49,8 @@ SOLVER_ANNOTATIONS = {MERGEABLE_TYPE: "minion"}
 
 
 def minion_name(route: Route) -> str:
-    """The Ingress name of a route's minion: the master's name and the route's service."""
-    return f"{INGRESS_NAME}-{route.service}"
+    """The Ingress name of a route's minion: the master's name and the route's name or service."""
+    return f"{INGRESS_NAME}-{route.name or route.service}"
 
 
 def ingress_manifests(domain: str, namespace: str, ingress_class: str, tls_secret: str,
@@ -78,7 +83,7 @@ def ingress_manifests(domain: str, namespace: str, ingress_class: str, tls_secre
         minions.append({
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
-            "metadata": {"name": minion_name(route), "namespace": namespace, "annotations": minion_annotations},
+            "metadata": {"name": minion_name(route), "namespace": route.namespace or namespace, "annotations": minion_annotations},
             "spec": {
                 "ingressClassName": ingress_class,
                 "rules": [{"host": domain, "http": {"paths": [{

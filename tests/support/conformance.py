@@ -20,7 +20,7 @@ from typing import Any, ForwardRef
 PACKAGES = {
     "aws": "pulumi_aws", "gcp": "pulumi_gcp", "digitalocean": "pulumi_digitalocean",
     "azure-native": "pulumi_azure_native", "kubernetes": "pulumi_kubernetes", "auth0": "pulumi_auth0",
-    "random": "pulumi_random", "tls": "pulumi_tls",
+    "random": "pulumi_random", "tls": "pulumi_tls", "cloudflare": "pulumi_cloudflare",
 }
 # Kubernetes API groups whose kinds are custom resources (CRDs of the charts we install): the
 # SDK has no Args class for them; their content is checked against the charts' CRDs elsewhere.

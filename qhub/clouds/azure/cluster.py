@@ -2,7 +2,8 @@
 
 Creates, under one `qhub:azure:Cluster`: the explicit `azure_native.Provider` (the config's
 location, and subscription when given), the network (network.py), the cluster and its pools
-(aks.py), the registry (registry.py), the Kubernetes provider from the cluster's user
+(aks.py), the registry (registry.py), the ingress load balancer's static public IP (ingress_ip.py),
+the Kubernetes provider from the cluster's user
 credentials, when a group has GPUs the NVIDIA device plugin and, when the QHub file names the
 GitHub repository, the ImagePushIdentity CI pushes images with (ci_push.py).
 """
@@ -16,6 +17,7 @@ import pulumi_azure_native as azure
 
 from qhub.clouds.azure.aks import GROUP_LABEL, SYSTEM_POOL, make_agent_pool, make_cluster, pool_names, subnet_access
 from qhub.clouds.azure.ci_push import ImagePushIdentity
+from qhub.clouds.azure.ingress_ip import reserve_ingress_address
 from qhub.clouds.azure.network import Network, node_subnet
 from qhub.clouds.azure.registry import Registry, registry_name
 from qhub.clouds.common import make_k8s_provider, nvidia_device_plugin, protection_notice
@@ -78,6 +80,8 @@ class AzureCluster(pulumi.ComponentResource):
         if push:  # the images workflow's identity, trusted for the deploy branch only
             image_push = ImagePushIdentity(f"{name}-image-push", push, network.group.name, block.region, registry.registry,
                                            subscription_id, CUSTOM_IMAGES, provider, opts=child)
+        # The resource group is named after the stack (Network above); the annotations need the name itself.
+        ingress_address = reserve_ingress_address(name, network.group, name, block.region, cluster, subscription_id, child)
         config = kubeconfig(cluster, network.group.name, provider, self)
         k8s_provider = make_k8s_provider(f"{name}-k8s", config, self)
         gpu_groups = [group_name for group_name, group in block.node_groups.items() if group.is_gpu]
@@ -93,6 +97,7 @@ class AzureCluster(pulumi.ComponentResource):
             registry_url=registry.login_server,
             # A stable <label>.<region>.cloudapp.azure.com name to point the domain's CNAME at.
             ingress_service_annotations={"service.beta.kubernetes.io/azure-dns-label-name": name},
+            ingress_address=ingress_address,
             # Nodes sit in the node subnet; pods in the overlay's own range.
             node_cidrs=[node_subnet(block.vnet_cidr)],
             gpu_node_groups=gpu_groups,

@@ -3,7 +3,8 @@
 Creates, under one `qhub:gcp:Cluster`: the explicit `gcp.Provider` (project and region of the
 config), the Google APIs the stack uses, the network (network.py), the nodes' identity (iam.py),
 the cluster (gke.py), a node pool per group (nodepools.py), the Artifact Registry repository
-(registry.py), the Kubernetes provider from a kubeconfig using `gke-gcloud-auth-plugin` and,
+(registry.py), the ingress load balancer's static IP (ingress_ip.py), the Kubernetes provider
+from a kubeconfig using `gke-gcloud-auth-plugin` and,
 when the QHub file names the GitHub repository, the ImagePushIdentity CI pushes images with
 (ci_push.py).
 """
@@ -17,6 +18,7 @@ from qhub.clouds.common import exec_kubeconfig, make_k8s_provider, protection_no
 from qhub.clouds.gcp.ci_push import ImagePushIdentity
 from qhub.clouds.gcp.gke import gke_versions, make_cluster
 from qhub.clouds.gcp.iam import NodeIdentity
+from qhub.clouds.gcp.ingress_ip import reserve_ingress_address
 from qhub.clouds.gcp.network import Network
 from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL, make_node_pool
 from qhub.clouds.gcp.registry import Registry
@@ -84,6 +86,7 @@ class GcpCluster(pulumi.ComponentResource):
             f"{name}-registry", block.project, block.region, identity.account.member, provider,
             opts=pulumi.ResourceOptions.merge(child, after_apis),
         )
+        ingress_address = reserve_ingress_address(name, block.region, pulumi.ResourceOptions.merge(child, after_apis))
         image_push = None
         if push:  # the images workflow's identity, trusted for the deploy branch only
             image_push = ImagePushIdentity(
@@ -102,6 +105,7 @@ class GcpCluster(pulumi.ComponentResource):
             registry_url=registry.url,
             # GKE's external passthrough load balancer needs no annotation.
             ingress_service_annotations={},
+            ingress_address=ingress_address,
             # The subnet's primary range is the nodes'; pods use its secondary range.
             node_cidrs=[block.subnet_cidr],
             gpu_node_groups=gpu_groups,

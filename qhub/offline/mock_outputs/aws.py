@@ -195,6 +195,28 @@ def _zones(args: dict[str, Any]) -> dict[str, Any]:
     return {"id": _region(), "names": names, "zoneIds": [f"usw2-az{i + 1}" for i in range(len(names))], "groupNames": [_region()]}
 
 
+# Route 53's hosted zone ids of network load balancers per region (the AWS general reference's table).
+_NLB_ZONES = {"us-east-1": "Z26RNL4JYFTOTI", "us-west-2": "Z18D5FSROUN65G", "eu-central-1": "Z3F0SRJ5LGBH90", "eu-west-1": "Z2IFOLAFXWLO4F"}
+
+
+def _hosted_zone(args: dict[str, Any]) -> dict[str, Any]:
+    """route53.get_zone: a public zone of that name, with Route 53's id form."""
+    name = str(args.get("name") or "example.org").rstrip(".")
+    zone_id = "Z" + _hex(name, 20).upper()
+    return {"id": zone_id, "zoneId": zone_id, "name": name, "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+            "privateZone": False, "resourceRecordSetCount": 2, "callerReference": _hex(name, 12),
+            "nameServers": [f"ns-{n}.awsdns-{n:02d}.org" for n in (101, 202, 303, 404)], "comment": "", "tags": {}}
+
+
+def _balancer_zone(args: dict[str, Any]) -> dict[str, Any]:
+    region = str(args.get("region") or _region())
+    return {"id": _NLB_ZONES.get(region, "Z" + _hex(region, 13).upper()), "region": region, "loadBalancerType": args.get("loadBalancerType")}
+
+
+def _record(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"__id": f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", "fqdn": inputs.get("name")}
+
+
 RESOURCES = {
     "pulumi:providers:aws": _provider,
     "aws:ec2/vpc:Vpc": _vpc,
@@ -220,6 +242,7 @@ RESOURCES = {
     "aws:efs/mountTarget:MountTarget": _mount_target,
     "aws:efs/backupPolicy:BackupPolicy": lambda name, inputs: {"__id": inputs.get("fileSystemId", name)},
     "aws:ecr/repository:Repository": _repository,
+    "aws:route53/record:Record": _record,
 }
 
 CALLS = {
@@ -237,4 +260,6 @@ CALLS = {
     "aws:ec2/getInstanceType:getInstanceType": _instance_type,
     # GitHub's OIDC provider, created once per account (docs/ci-cd.md).
     "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": _github_oidc_provider,
+    "aws:route53/getZone:getZone": _hosted_zone,
+    "aws:lb/getHostedZoneId:getHostedZoneId": _balancer_zone,
 }

@@ -107,6 +107,28 @@ def _role_assignment(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "name": assignment, "type": "Microsoft.Authorization/roleAssignments"}
 
 
+PUBLIC_IPS: dict[str, str] = {}
+"""Address of each public IP by name: what a Service naming one (`azure-pip-name`) gets."""
+
+
+def _public_ip(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    ip_name = str(inputs.get("publicIpAddressName") or name)
+    number = int(fake_id(name, 4), 16)
+    PUBLIC_IPS[ip_name] = f"20.{number >> 8 & 0x7F}.{number & 0xFF}.{number % 250 + 2}"
+    return {"__id": f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.Network/publicIPAddresses/{ip_name}",
+            "name": ip_name, "ipAddress": PUBLIC_IPS[ip_name],
+            "etag": f'W/"{_guid(name)}"', "provisioningState": "Succeeded", "resourceGuid": _guid(name + "guid"),
+            "type": "Microsoft.Network/publicIPAddresses"}
+
+
+def _dns_record_set(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    relative = str(inputs.get("relativeRecordSetName") or "@")
+    zone = inputs["zoneName"]
+    return {"__id": f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.Network/dnszones/{zone}/{inputs['recordType']}/{relative}",
+            "name": relative, "fqdn": f"{zone}." if relative == "@" else f"{relative}.{zone}.", "etag": _guid(name),
+            "provisioningState": "Succeeded", "type": f"Microsoft.Network/dnszones/{inputs['recordType']}"}
+
+
 def _user_credentials(args: dict[str, Any]) -> dict[str, Any]:
     cluster = str(args.get("resourceName"))
     server = f"https://{cluster}-{fake_id(cluster, 8)}.hcp.{_state['location']}.azmk8s.io:443"
@@ -134,6 +156,8 @@ RESOURCES = {
     "azure-native:containerservice:AgentPool": _agent_pool,
     "azure-native:containerregistry:Registry": _registry,
     "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azure-native:network:PublicIPAddress": _public_ip,
+    "azure-native:dns:RecordSet": _dns_record_set,
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
     "azure-native:managedidentity:FederatedIdentityCredential": _federated_credential,
 }

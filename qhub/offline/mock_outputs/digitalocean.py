@@ -105,11 +105,17 @@ def _cluster_data(args: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in cluster.items() if k != "__id"}, "id": cluster["__id"], "name": name}
 
 
+def _dns_record(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    relative, domain = str(inputs.get("name") or "@"), str(inputs.get("domain"))
+    return {"__id": str(300000000 + int(fake_id(name, 6), 16)), "fqdn": domain if relative == "@" else f"{relative}.{domain}"}
+
+
 RESOURCES = {
     "digitalocean:index/vpc:Vpc": _vpc,
     "digitalocean:index/kubernetesCluster:KubernetesCluster": _cluster,
     "digitalocean:index/kubernetesNodePool:KubernetesNodePool": _node_pool,
     "digitalocean:index/containerRegistry:ContainerRegistry": _registry,
+    "digitalocean:index/dnsRecord:DnsRecord": _dns_record,
 }
 CALLS = {
     "digitalocean:index/getKubernetesVersions:getKubernetesVersions": _versions,

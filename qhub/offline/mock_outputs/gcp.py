@@ -123,6 +123,17 @@ def _identity_pool_provider(name: str, inputs: dict[str, Any]) -> dict[str, Any]
     return {"__id": path, "name": path, "state": "ACTIVE"}
 
 
+def _address(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    region = inputs.get("region") or _state["region"]
+    path = f"projects/{_project(inputs)}/regions/{region}/addresses/{inputs.get('name') or name}"
+    return {"__id": path, "selfLink": _self_link(path), "address": _ip(name, 35), "region": region,
+            "addressType": inputs.get("addressType", "EXTERNAL"), "users": []}
+
+
+def _record_set(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"__id": f"projects/{_project(inputs)}/managedZones/{inputs['managedZone']}/rrsets/{inputs['name']}/{inputs['type']}"}
+
+
 def _engine_versions(args: dict[str, Any]) -> dict[str, Any]:
     """GKE's builds of the asked-for minor: the newest patch first, as the API orders them."""
     prefix = str(args.get("versionPrefix") or "1.35.")
@@ -156,6 +167,8 @@ RESOURCES = {
     "gcp:projects/service:Service": lambda name, inputs: {"__id": f"{_project(inputs)}/{inputs.get('service')}"},
     "gcp:artifactregistry/repository:Repository": _repository,
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _iam_member,
+    "gcp:compute/address:Address": _address,
+    "gcp:dns/recordSet:RecordSet": _record_set,
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _identity_pool,
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _identity_pool_provider,
     "gcp:serviceaccount/iAMMember:IAMMember": _iam_member,
