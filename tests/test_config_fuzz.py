@@ -32,15 +32,16 @@ from qhub.config import issues as issue_formatting
 from qhub.config.files import parse_document
 from qhub.config.load import LoadedConfig, load_document
 from qhub.offline.engine import plan_program
-from tests.conftest import COMPAT_CONFIGS, FIXTURES
+from tests.conftest import COMPAT_CONFIGS, FIXTURES, ROOT
 
 HUGE = "x" * 5000
 
 
 def _documents() -> dict[str, dict[str, Any]]:
-    """Every fixture and compat config that holds a YAML mapping, valid or not, by file name."""
+    """Every fixture, compat config and stack file that holds a YAML mapping, valid or not, by
+    file name."""
     found = {}
-    for path in sorted((FIXTURES / "configs").glob("*.yaml")) + list(COMPAT_CONFIGS):
+    for path in sorted((FIXTURES / "configs").glob("*.yaml")) + list(COMPAT_CONFIGS) + sorted((ROOT / "stacks").glob("*.yaml")):
         try:
             found[path.name] = parse_document(path.read_text(), path.name)
         except ConfigError:  # the fixtures of broken YAML, an empty file, a list
@@ -224,3 +225,4 @@ def test_the_edits_reach_every_file() -> None:
     names = set(DOCUMENTS)
     assert {p.name for p in COMPAT_CONFIGS} <= names
     assert any(".happy." in n for n in names) and any(".error." in n for n in names)
+    assert {"staging.yaml", "prod.yaml"} <= names
