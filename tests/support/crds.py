@@ -83,7 +83,7 @@ def json_schema(node: Mapping[str, Any], *, structural: bool = True) -> dict[str
         else:
             raise CustomResourceError(f"CRD schema keyword {key!r} is not handled by tests/support/crds.py")
     for bound in ("Minimum", "Maximum"):
-        if node.get(f"exclusive{bound}") is True:
+        if node.get(f"exclusive{bound}") is True and bound.lower() in out:
             out[f"exclusive{bound}"] = out.pop(bound.lower())
     properties = {name: json_schema(child, structural=structural) for name, child in (node.get("properties") or {}).items()}
     if node.get("x-kubernetes-embedded-resource"):
@@ -178,9 +178,6 @@ class CustomResourceDefinitions:
             spec = crd["spec"]
             for version in spec["versions"]:
                 self.versions[(spec["group"], version["name"], spec["names"]["kind"])] = version
-
-    def serves(self, manifest: Mapping[str, Any]) -> bool:
-        return group_version_kind(manifest) in self.versions
 
     def validate(self, manifest: dict[str, Any], kube_version: str) -> None:
         """Raise SchemaError unless a served version of a CRD here defines the object and its
