@@ -87,6 +87,7 @@ def home_init_container(data: dict[str, Any], username: str) -> dict[str, Any]:
             "allowPrivilegeEscalation": False,
             # Root, but only what creating and handing over folders needs.
             "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "DAC_OVERRIDE", "FOWNER"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
         },
         "volumeMounts": [{"name": home["volume"], "mountPath": "/mnt/shared"}],
         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
