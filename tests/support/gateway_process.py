@@ -128,6 +128,13 @@ def run_plan(given):
     from dask_gateway_server.models import User
 
     gateway = initialize(given["gateway"]["argv"])
+    described = describe_gateway(gateway)
+    if not hasattr(gateway.backend, "make_cluster_object"):
+        # traitlets only logs a config file it cannot find, and the server starts on defaults.
+        exists = os.path.exists(gateway.config_file)
+        raise RuntimeError(f"dask-gateway-server runs {described['backend']} with {described['authenticator']}, "
+                           f"not the chart's backend: its config file {gateway.config_file} "
+                           + ("did not configure it" if exists else "is not there"))
     user = User(given["user"]["name"], groups=given["user"]["groups"])
     loop = asyncio.new_event_loop()
     options = loop.run_until_complete(gateway.backend.get_cluster_options(user))
@@ -137,7 +144,7 @@ def run_plan(given):
         for made in clusters:
             if "cluster" in made:
                 made.update(controller_objects(controller, made["cluster"]))
-    return {"gateway": describe_gateway(gateway), "cluster_options": options.get_specification(), "clusters": clusters}
+    return {"gateway": described, "cluster_options": options.get_specification(), "clusters": clusters}
 
 
 def enter_container(container, home):
