@@ -55,9 +55,9 @@ def plan_objects(plan: Plan, kube_version: str) -> list[dict[str, Any]]:
     namespaces = {r.inputs["name"]: r.inputs["namespace"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
     for release, rendered in render_plan(plan, kube_version).items():
         for manifest in rendered:
-            metadata = manifest.setdefault("metadata", {})
-            metadata.setdefault("namespace", namespaces[release])
-            objects.append(manifest)
+            # A shallow copy with its own metadata: the rendered objects are shared (cached).
+            metadata = {"namespace": namespaces[release], **manifest.get("metadata", {})}
+            objects.append({**manifest, "metadata": metadata})
     return objects
 
 

@@ -28,6 +28,14 @@ RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 HELM = Path(sys.executable).parent / "helm"
 
 
+class _Loader(yaml.CSafeLoader):
+    """libyaml's safe loader, plus YAML 1.1's `=` value key, which some CRDs have as a bare
+    string (kube-prometheus-stack's) and the safe loader refuses."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 class HelmError(AssertionError):
     """helm refused to render a release (template error, values against the chart's schema)."""
 
@@ -75,7 +83,7 @@ def render(chart: str, version: str, release_name: str, namespace: str, values: 
     done = subprocess.run(command, input=json.dumps(values), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise HelmError(f"helm template {chart} {version} ({release_name}) failed:\n{done.stderr.strip()}")
-    return [doc for doc in yaml.load_all(done.stdout, Loader=yaml.CSafeLoader) if doc]
+    return [doc for doc in yaml.load_all(done.stdout, Loader=_Loader) if doc]
 
 
 def render_release(release: PlannedResource, kube_version: str, charts: Path | None = None) -> list[dict[str, Any]]:
