@@ -19,6 +19,7 @@ import yaml
 from qhub.cli.main import main
 from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL as GCP_LABEL
 from qhub.config import QHubConfig, load_file
+from qhub.config.issues import key_path
 from qhub.config.model import PROVIDER_BLOCKS
 from qhub.offline.engine import Plan, PlannedResource
 from tests.conftest import FIXTURES, plan_config
@@ -129,4 +130,5 @@ def test_gpu_profiles_without_a_gpu_group_are_refused(cloud: str, tmp_path: Path
         assert f"profile {profile.display_name!r} asks for {profile.gpus} GPU(s) but no node group has GPUs" in text
     for name, worker in config.profiles.dask_worker.items():
         if worker.worker_gpus:
-            assert f"dask_worker.{name}: asks for {worker.worker_gpus} GPU(s) per worker but no node group has GPUs" in text
+            where = key_path(("profiles", "dask_worker", name, "worker_gpus"))
+            assert f"{where}: asks for {worker.worker_gpus} GPU(s) per worker but no node group has GPUs" in text

@@ -14,8 +14,9 @@ and OAuthenticator as they are.
 2. The hub's web application is served on a loopback port and a small browser logs each user
    in through the authenticator's own pages: the OAuth redirect and callback (GitHub, Auth0),
    or the login form (shared password).
-3. For each logged-in user the spawn page is fetched (the profiles the user is offered), and for
-   every profile the job names, `User.spawn` runs for real: the hub's own spawn order
+3. For each logged-in user the spawn page is fetched (the profiles the user is offered); then
+   each user spawns every profile anyone is offered (those not offered to them must be refused),
+   and `User.spawn` runs for real: the hub's own spawn order
    (pre_spawn_start, auth state hook, group overrides, apply_user_options, pre_spawn_hook,
    KubeSpawner.start: load_user_options, get_pod_manifest, modify_pod_hook) up to the request
    that creates the pod.
@@ -33,7 +34,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import traceback
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
@@ -41,10 +41,10 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-# The kubeconfig KubeSpawner's client falls back to (read when kubernetes_asyncio is imported,
-# which the chart's config does): it names the fake API server once that listens.
-_KUBE_DIR = tempfile.mkdtemp(prefix="qhub-hub-kube-")
-os.environ["KUBECONFIG"] = os.path.join(_KUBE_DIR, "config")
+# The kubeconfig KubeSpawner's client falls back to (its path is read when kubernetes_asyncio
+# is imported, which the chart's config does): it names the fake API server once that listens.
+# In the (temporary) home directory, so nothing is left behind.
+os.environ["KUBECONFIG"] = os.path.join(os.path.expanduser("~"), ".kube", "config")
 
 from aiohttp import web  # noqa: E402
 from jupyterhub import orm  # noqa: E402
@@ -89,6 +89,7 @@ class FakeKubernetesAPI:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
+        os.makedirs(os.path.dirname(os.environ["KUBECONFIG"]), exist_ok=True)
         with open(os.environ["KUBECONFIG"], "w") as file:
             json.dump({
                 "apiVersion": "v1", "kind": "Config", "current-context": "test",
