@@ -357,3 +357,14 @@ def test_existing_clusters_get_no_images_workflow(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "configs" / "existing.happy.yaml", project / "stacks" / "dev.yaml")
     (project / "Pulumi.dev.yaml").write_text("config:\n  qhub:configFile: stacks/dev.yaml\n")
     assert IMAGES_WORKFLOW not in expected_workflows(project)
+
+
+def test_hand_written_push_jobs_with_computed_matrices_are_read_without_error(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"dev": CI})
+    (project / ".github" / "workflows" / "extra.yaml").write_text(
+        "on:\n  push:\n    branches: [main]\njobs:\n"
+        "  computed:\n    runs-on: ubuntu-24.04\n    strategy: ${{ fromJSON(vars.MATRIX) }}\n    steps:\n"
+        "      - uses: docker/build-push-action@v7\n        with: {push: \"${{ github.event_name == 'push' }}\"}\n"
+        "  odd: 5\n"
+    )
+    assert _messages(project) == []

@@ -282,14 +282,19 @@ def _pushing_jobs(project_dir: Path) -> _PushJobs:
         if not isinstance(document, dict):
             continue
         pushes = False
-        for job in (document.get("jobs") or {}).values():
-            steps = job.get("steps") if isinstance(job, dict) else None
+        jobs = document.get("jobs")
+        for job in jobs.values() if isinstance(jobs, dict) else []:
+            steps = job.get("steps") if isinstance(job, dict) and isinstance(job.get("steps"), list) else []
             if not any(isinstance(step, dict) and str(step.get("uses", "")).startswith("docker/build-push-action@")
-                       and (step.get("with") or {}).get("push") not in (None, False, "false") for step in steps or []):
+                       and isinstance(step.get("with"), dict) and step["with"].get("push") not in (None, False, "false")
+                       for step in steps):
                 continue
             pushes = True
-            matrix = (job.get("strategy") or {}).get("matrix") or {}
-            named = [*matrix.get("stack", []), *(i.get("stack") for i in matrix.get("include", []) if isinstance(i, dict))]
+            strategy = job.get("strategy") if isinstance(job.get("strategy"), dict) else {}
+            matrix = strategy.get("matrix") if isinstance(strategy.get("matrix"), dict) else {}
+            listed = matrix.get("stack") if isinstance(matrix.get("stack"), list) else []
+            included = matrix.get("include") if isinstance(matrix.get("include"), list) else []
+            named = [*listed, *(i.get("stack") for i in included if isinstance(i, dict))]
             for stack in dict.fromkeys(str(s) for s in named if s is not None):
                 stacks.setdefault(stack, []).append(relative)
         if pushes:
