@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "present"
 GPU_TAINT_EFFECT = "NoSchedule"
-# RFC 1918: where a cluster's nodes are when nothing more precise is known.
+# RFC 1918: the private address ranges.
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
@@ -47,6 +47,34 @@ class ReservedAddress:
     """What the Service must wait for before it can take the address (Azure: the cluster's role on it)."""
 
 
+# Roles of the block disks the platform binds a claim to (ClusterOutputs.disks).
+SHARED_DISK = "shared"
+"""The in-cluster NFS server's disk: every home and group folder."""
+CONDA_STORE_DISK = "conda-store"
+"""conda-store's volume: its database, build artifacts and environments."""
+
+
+@dataclass(frozen=True)
+class CloudDisk:
+    """A block disk the cloud layer owns for one claim: protected, outside the cluster's
+    lifetime, and snapshotted on a schedule where the cloud offers one."""
+
+    csi_driver: str
+    """The CSI driver that attaches it, e.g. pd.csi.storage.gke.io."""
+    volume_handle: pulumi.Input[str]
+    """The driver's id of the disk (a GCE disk path, an Azure disk resource id, an EBS volume id)."""
+    size: str
+    """The size it was created with, as the QHub file gives it; it grows through the claim."""
+    zone_label: str | None = None
+    """The node label naming zones, when the disk is zonal."""
+    zone: pulumi.Input[str] | None = None
+    """The zone the disk lives in: pods using it are scheduled there."""
+    fs_type: str = "ext4"
+    """The file system the driver makes on the empty disk and mounts."""
+    ready: Sequence[pulumi.Resource] = ()
+    """The disk and what attaching it needs (the cluster's access to it): the volume waits for them."""
+
+
 @dataclass(frozen=True)
 class ClusterOutputs:
     """The uniform result of building a cluster on any provider."""
@@ -71,10 +99,15 @@ class ClusterOutputs:
     """The static IP the ingress controller's load balancer takes, where the cloud reserves one."""
     gpu_node_groups: Sequence[str] = ()
     """Node groups with NVIDIA GPUs, tainted nvidia.com/gpu=present:NoSchedule."""
-    node_cidrs: Sequence[pulumi.Input[str]] = PRIVATE_RANGES
-    """Address ranges the nodes' own addresses come from: the kubelet mounts NFS volumes from
-    them, so in-cluster NFS servers admit them. Where the cloud layer does not know the ranges
-    (an existing cluster), the private ranges of RFC 1918."""
+    node_cidrs: Sequence[pulumi.Input[str]] = ()
+    """Address ranges the nodes' own addresses come from, for network plugins that match node
+    addresses by ipBlock: the kubelet mounts NFS volumes from them, so in-cluster NFS servers
+    admit them. Empty where that is not known or cannot work (an existing cluster; Cilium, which
+    names remote nodes by identity, not by CIDR): the NFS port is then open to any address, and
+    the clients' own egress policies fence it."""
+    disks: Mapping[str, CloudDisk] = field(default_factory=dict)
+    """Disks the cloud layer made for the platform's claims, by role (SHARED_DISK, CONDA_STORE_DISK);
+    a role missing here gets a disk provisioned dynamically from `storage_class`."""
     ready: Sequence[pulumi.Resource] = ()
     """Resources the platform must wait for (node groups, add-ons) before it schedules pods."""
     exports: Mapping[str, pulumi.Input[object]] = field(default_factory=dict)

@@ -3,18 +3,21 @@
 Creates: the `pulumi_kubernetes.Provider` made from a cluster's kubeconfig and, where the cloud
 does not run one itself, the NVIDIA device plugin (Helm) that advertises `nvidia.com/gpu`.
 Also the `protection` stack output, which says what `pulumi destroy` stops at and what to
-unprotect on purpose.
+unprotect on purpose, and the sizes and schedule of the disks the clouds own for user data.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY
+from qhub.cluster import CONDA_STORE_DISK, GPU_TAINT_EFFECT, GPU_TAINT_KEY, SHARED_DISK
+from qhub.config.base import parse_quantity
+from qhub.config.model import Storage
 from qhub.helm import release
 from qhub.versions import NVIDIA_DEVICE_PLUGIN_CHART
 
@@ -34,6 +37,24 @@ def exec_kubeconfig(cluster: str, server: str, ca_data: str, exec_spec: Mapping[
         "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
         "current-context": cluster,
     })
+
+
+# Scheduled snapshots start at this hour, UTC (a quiet hour for most teams; the clouds spread
+# the actual start over the following hour or so).
+SNAPSHOT_HOUR_UTC = 3
+
+
+def size_gib(quantity: str, minimum: int = 1) -> int:
+    """A Kubernetes quantity as whole GiB, rounded up (clouds size disks in GiB)."""
+    size = parse_quantity(quantity)
+    assert size is not None  # the config model accepts sizes only
+    return max(math.ceil(size / 2**30), minimum)
+
+
+def disk_sizes(storage: Storage, roles: Sequence[str], minimum: int = 1) -> dict[str, int]:
+    """GiB of each disk the cloud makes for the platform, by role (SHARED_DISK, CONDA_STORE_DISK)."""
+    quantities = {SHARED_DISK: storage.shared_filesystem, CONDA_STORE_DISK: storage.conda_store}
+    return {role: size_gib(quantities[role], minimum) for role in roles}
 
 
 def protection_notice(production: bool, cluster: str | None) -> str:

@@ -56,5 +56,15 @@ def collect_warnings(config: QHubConfig) -> list[Issue]:
             f"{versions.JUPYTERHUB_CHART.version}; the chart's hub image {config.default_images.hub} is used instead",
             "warning",
         ))
+    if config.backups.enabled and config.provider.value in ("do", "existing"):
+        # Only GCP, Azure and AWS get scheduled snapshots of the disks holding users' data.
+        why = ("DigitalOcean has no scheduled volume snapshots" if config.provider.value == "do"
+               else "the disks of an existing cluster are not this stack's to schedule snapshots of")
+        warnings.append(Issue(
+            "backups.enabled",
+            f"{why}: snapshot the shared drive's and conda-store's volumes yourself (README: Backups), "
+            "or set backups.enabled: false to say you do",
+            "warning",
+        ))
     warnings += mixed_build_warnings(config)
     return warnings

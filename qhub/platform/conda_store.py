@@ -5,8 +5,9 @@ Creates:
   random Pulumi secrets) and ConfigMaps with the config module + settings, the environment
   files (watched by the worker, so each is registered and built), and one Jupyter kernelspec
   per environment;
-- the claim `conda-store-storage` on the cluster's block storage class, sized
-  `storage.conda_store`, protected, grown in place (a PVC size change is an in-place patch);
+- the claim `conda-store-storage`, sized `storage.conda_store`, on the cloud layer's own disk
+  for it (snapshotted on the cloud's schedule) or the cluster's block storage class, protected,
+  grown in place (a PVC size change is an in-place patch; qhub/platform/disks.py);
 - one Deployment `conda-store` (Recreate, general group) running the conda-store server, the
   conda-store worker and an NFS server, all on that claim: the database (SQLite) and artifacts
   sit in a directory the NFS server does not export; the store directory is exported;
@@ -39,8 +40,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from qhub import versions
-from qhub.cluster import ClusterOutputs
+from qhub.cluster import CONDA_STORE_DISK, ClusterOutputs
 from qhub.config import QHubConfig
+from qhub.platform.disks import disk_claim
 from qhub.platform.ingress import CONTROLLER_POD_LABELS
 from qhub.platform.network_policies import conda_store_spec, network_policy
 from qhub.platform.nfs_server import NFS_PORTS, nfs_server_container, nfs_service_ports
@@ -116,15 +118,10 @@ class CondaStore(pulumi.ComponentResource):
                                         data=values.kernel_specs(config), opts=k8s_opts)
 
         # The built environments: protected, and a bigger storage.conda_store patches it in place.
-        self.storage = k8s.core.v1.PersistentVolumeClaim(
-            f"{name}-storage",
-            metadata=meta(STORAGE_CLAIM),
-            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                access_modes=["ReadWriteOnce"],
-                storage_class_name=cluster.storage_class,
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": config.storage.conda_store}),
-            ),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True)),
+        # On the cloud layer's own (snapshotted) disk where it has one; protected either way.
+        self.storage = disk_claim(
+            f"{name}-storage", STORAGE_CLAIM, ns, config.storage.conda_store, cluster.disks.get(CONDA_STORE_DISK),
+            cluster.storage_class, {"labels": labels}, k8s_opts,
         )
 
         pod_labels = {**labels, "app.kubernetes.io/component": "conda-store",

@@ -3,7 +3,8 @@
 Creates, when the cluster has managed NFS (EFS, Filestore, Azure Files NFS):
   a static NFS PersistentVolume on it and the ReadWriteMany claim bound to it.
 Otherwise, an in-cluster NFS server:
-  a claim on the cluster's block storage class sized `storage.shared_filesystem` (the disk),
+  a claim sized `storage.shared_filesystem` on the cloud layer's own disk for it, snapshotted on
+  the cloud's schedule, or on the cluster's block storage class (qhub/platform/disks.py),
   the NFS server Deployment on the general group, its Service, its NetworkPolicy (NFS from
   the nodes' addresses only, no egress), and the NFS volume and ReadWriteMany claim on top.
 
@@ -19,7 +20,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from qhub.cluster import ClusterOutputs
+from qhub.cluster import SHARED_DISK, ClusterOutputs
+from qhub.platform.disks import disk_claim
 from qhub.platform.network_policies import network_policy, nfs_server_spec
 from qhub.platform.nfs_server import NFS_PORTS, nfs_server_container, nfs_service_ports
 from qhub.platform.security import pod_security
@@ -49,20 +51,13 @@ class SharedStorage(pulumi.ComponentResource):
             capacity = size
             self.disk_claim: k8s.core.v1.PersistentVolumeClaim | None = None
         else:
-            self.disk_claim = k8s.core.v1.PersistentVolumeClaim(
-                f"{name}-nfs-disk",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name="qhub-nfs-server-data", namespace=namespace, labels=labels,
-                    # On WaitForFirstConsumer classes the claim binds only when the NFS server
-                    # (created after it) mounts it; waiting for Bound here would deadlock.
-                    annotations={"pulumi.com/skipAwait": "true"},
-                ),
-                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                    access_modes=["ReadWriteOnce"],
-                    storage_class_name=cluster.storage_class,
-                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": size}),
-                ),
-                opts=pulumi.ResourceOptions.merge(k8s_opts, keep),
+            self.disk_claim = disk_claim(
+                f"{name}-nfs-disk", "qhub-nfs-server-data", namespace, size, cluster.disks.get(SHARED_DISK),
+                cluster.storage_class,
+                # On WaitForFirstConsumer classes the claim binds only when the NFS server
+                # (created after it) mounts it; waiting for Bound here would deadlock.
+                {"labels": labels, "annotations": {"pulumi.com/skipAwait": "true"}},
+                k8s_opts,
             )
             server_labels = {**labels, "app.kubernetes.io/name": "qhub-nfs-server"}
             self.server = k8s.apps.v1.Deployment(

@@ -60,6 +60,7 @@ class Shape:
     kind: str  # "object", "list", "map", "scalar", "any"
     inner: Any = None
     scalar_ok: bool = False  # a union that also takes a plain value (an IAM policy as JSON text)
+    others: tuple[type, ...] = ()  # a union of several Args classes: the value may fit any of them
 
 
 def _resolve(annotation: Any, module: ModuleType) -> Any:
@@ -86,7 +87,8 @@ def shape_of(annotation: Any, module: ModuleType) -> Shape:
         for kind in ("object", "list", "map"):
             found = [s for s in shapes if s.kind == kind]
             if found:
-                return Shape(found[0].kind, found[0].inner, scalar_ok)
+                others = tuple(s.inner for s in found[1:]) if kind == "object" else ()
+                return Shape(found[0].kind, found[0].inner, scalar_ok, others)
         return Shape("scalar")
     if origin in (Awaitable, typing.Awaitable) or (origin is not None and getattr(origin, "__name__", "") == "Awaitable"):
         return shape_of(args[0], module) if args else Shape("any")
@@ -133,7 +135,10 @@ def problems(value: Any, shape: Shape, path: str) -> list[str]:
         if not isinstance(value, dict):
             return [f"{path}: expected a map, got {type(value).__name__}"]
         return [p for key, item in value.items() for p in problems(item, shape.inner, f"{path}.{key}")]
-    return object_problems(value, shape.inner, path)
+    # A union of objects (azure-native's policy rules: a backup rule or a retention rule): the
+    # value fits if it fits one of them; otherwise the closest one's mismatches are reported.
+    found = [object_problems(value, cls, path) for cls in (shape.inner, *shape.others)]
+    return min(found, key=len)
 
 
 def object_problems(value: Any, cls: type, path: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 The only package that imports `pulumi_aws`. `build(name, config)` returns the uniform
 ClusterOutputs; the modules here each create one part (see their docstrings):
-provider, network, iam, eks, nodegroups, addons, autoscaler, efs, ecr, ci_push, kubeconfig, cluster.
+provider, network, iam, eks, nodegroups, addons, autoscaler, efs, disks, ecr, ci_push, kubeconfig, cluster.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from qhub.images import push_trust
 # The SDK modules this cloud creates resources from (see qhub/clouds/__init__.py).
 SDK_MODULES: tuple[str, ...] = (
     "pulumi_aws.autoscaling",
+    "pulumi_aws.dlm",
+    "pulumi_aws.ebs",
     "pulumi_aws.ec2",
     "pulumi_aws.ecr",
     "pulumi_aws.efs",
@@ -35,4 +37,5 @@ def build(name: str, config: QHubConfig) -> ClusterOutputs:
         raise TypeError(f"qhub.clouds.aws needs an amazon_web_services block, not {type(block).__name__}")
     stack = pulumi.get_stack()
     return AwsCluster(name, config.project_name, stack, block, production=config.is_production(stack),
+                      volumes=config.storage, backups=config.backups,
                       push=push_trust(config.ci_cd)).outputs

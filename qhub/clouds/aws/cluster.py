@@ -1,7 +1,8 @@
 """The whole AWS side of a stack, as one component.
 
 Creates: the AWS provider, then the Network, ControlPlane (EKS), NodeGroups, the Kubernetes
-provider from the cluster's kubeconfig, Addons, Autoscaler, SharedStorage (EFS) and Registry (ECR)
+provider from the cluster's kubeconfig, Addons, Autoscaler, SharedStorage (EFS), Disks (conda-store's
+EBS volume and its snapshot schedule) and Registry (ECR)
 components and, when the QHub file names the GitHub repository, the ImagePushIdentity CI pushes
 images with (ci_push.py), all children of a `qhub:aws:Cluster`.
 """
@@ -9,9 +10,11 @@ images with (ci_push.py), all children of a `qhub:aws:Cluster`.
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws as aws
 
 from qhub.clouds.aws.addons import STORAGE_CLASS, Addons
 from qhub.clouds.aws.autoscaler import Autoscaler
+from qhub.clouds.aws.disks import Disks
 from qhub.clouds.aws.ci_push import ImagePushIdentity
 from qhub.clouds.aws.ecr import Registry
 from qhub.clouds.aws.efs import SharedStorage
@@ -22,6 +25,7 @@ from qhub.clouds.aws.nodegroups import NodeGroups
 from qhub.clouds.aws.provider import account_facts, default_tags, make_provider
 from qhub.clouds.common import protection_notice
 from qhub.cluster import ClusterOutputs, NfsEndpoint
+from qhub.config.model import Backups, Storage
 from qhub.config.providers.aws import AmazonWebServices
 from qhub.images import CUSTOM_IMAGES, PushTrust
 
@@ -39,6 +43,7 @@ class AwsCluster(pulumi.ComponentResource):
     """The uniform result the platform layer consumes."""
 
     def __init__(self, name: str, project: str, stack: str, block: AmazonWebServices, *, production: bool = False,
+                 volumes: Storage, backups: Backups,
                  push: PushTrust | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:aws:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -68,9 +73,14 @@ class AwsCluster(pulumi.ComponentResource):
         labels = list(network.zones) or [str(index) for index in range(len(network.private_subnet_ids))]
         storage = SharedStorage(
             f"{name}-efs", network.vpc_id, list(zip(labels, network.private_subnet_ids, strict=True)),
-            control.node_security_group_id, provider, child,
+            control.node_security_group_id, provider, child, backups=backups.enabled,
         )
         registry = Registry(f"{name}-ecr", name, provider, child)
+        # conda-store's volume in the nodes' first zone (an existing network's: its first subnet's).
+        zone: pulumi.Input[str] = network.zones[0] if network.zones else aws.ec2.get_subnet_output(
+            id=network.private_subnet_ids[0], opts=pulumi.InvokeOutputOptions(provider=provider, parent=self),
+        ).availability_zone
+        disks = Disks(f"{name}-disks", name, zone, volumes, backups, facts, provider, child)
         image_push = None
         if push:  # the images workflow's identity, trusted for the deploy branch only
             built = {image: registry.repositories[image] for image in CUSTOM_IMAGES}
@@ -87,6 +97,7 @@ class AwsCluster(pulumi.ComponentResource):
             k8s_provider=k8s_provider,
             node_selectors=nodes.selectors,
             storage_class=STORAGE_CLASS,
+            disks=disks.disks,
             nfs=NfsEndpoint(server=storage.dns_name),
             registry_url=registry.prefix,
             ingress_service_annotations=dict(NLB_ANNOTATIONS),

@@ -1,8 +1,9 @@
 """The shared drive: an EFS file system reachable from the nodes only.
 
 Creates: a security group admitting NFS (TCP 2049) from the cluster security group only, the
-encrypted and protected `aws.efs.FileSystem`, its backup policy (AWS Backup on), and a mount
-target in every private subnet.
+encrypted and protected `aws.efs.FileSystem`, its backup policy (AWS Backup's daily automatic
+backups, kept 35 days, unless `backups.enabled` is false), and a mount target in every private
+subnet.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class SharedStorage(pulumi.ComponentResource):
     def __init__(
         self, name: str, vpc_id: pulumi.Input[str], subnets: Sequence[tuple[str, pulumi.Input[str]]],
         node_security_group_id: pulumi.Input[str], provider: aws.Provider,
-        opts: pulumi.ResourceOptions | None = None,
+        opts: pulumi.ResourceOptions | None = None, *, backups: bool = True,
     ) -> None:
         super().__init__("qhub:aws:SharedStorage", name, None, opts)
         here = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -64,7 +65,7 @@ class SharedStorage(pulumi.ComponentResource):
         aws.efs.BackupPolicy(
             f"{name}-backup",
             file_system_id=self.file_system.id,
-            backup_policy=aws.efs.BackupPolicyBackupPolicyArgs(status="ENABLED"),
+            backup_policy=aws.efs.BackupPolicyBackupPolicyArgs(status="ENABLED" if backups else "DISABLED"),
             opts=here,
         )
         self.mount_targets = [

@@ -2,10 +2,11 @@
 
 Creates, under one `qhub:azure:Cluster`: the explicit `azure_native.Provider` (the config's
 location, and subscription when given), the network (network.py), the cluster and its pools
-(aks.py), the registry (registry.py), the ingress load balancer's static public IP (ingress_ip.py),
-the Kubernetes provider from the cluster's user
-credentials, when a group has GPUs the NVIDIA device plugin and, when the QHub file names the
-GitHub repository, the ImagePushIdentity CI pushes images with (ci_push.py).
+(aks.py), the data disks of the NFS server and conda-store with their backup
+(disks.py), the registry (registry.py), the ingress load balancer's static public IP
+(ingress_ip.py), the Kubernetes provider from the cluster's user credentials, when a group
+has GPUs the NVIDIA device plugin and, when the QHub file names the GitHub repository, the
+ImagePushIdentity CI pushes images with (ci_push.py).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import pulumi_azure_native as azure
 
 from qhub.clouds.azure.aks import GROUP_LABEL, SYSTEM_POOL, make_agent_pool, make_cluster, pool_names, subnet_access
 from qhub.clouds.azure.ci_push import ImagePushIdentity
+from qhub.clouds.azure.disks import Disks
 from qhub.clouds.azure.ingress_ip import reserve_ingress_address
 from qhub.clouds.azure.network import Network, node_subnet
 from qhub.clouds.azure.registry import Registry, registry_name
 from qhub.clouds.common import make_k8s_provider, nvidia_device_plugin, protection_notice
 from qhub.cluster import ClusterOutputs
+from qhub.config.model import Backups, Storage
 from qhub.config.providers.azure import Azure
 from qhub.images import CUSTOM_IMAGES, PushTrust
 
@@ -47,6 +50,7 @@ class AzureCluster(pulumi.ComponentResource):
     """What the platform layer needs to know about the cluster."""
 
     def __init__(self, name: str, block: Azure, *, production: bool = False,
+                 storage: Storage, backups: Backups,
                  push: PushTrust | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:azure:Cluster", name, None, opts)
         provider = azure.Provider(
@@ -72,6 +76,9 @@ class AzureCluster(pulumi.ComponentResource):
         kubelet = cluster.identity_profile.apply(
             lambda profile: (profile or {})["kubeletidentity"].object_id or ""
         )
+        cluster_principal = cluster.identity.apply(lambda identity: identity.principal_id if identity and identity.principal_id else "")
+        disks = Disks(f"{name}-disks", name, network.group, block.region, cluster_principal, subscription_id,
+                      storage, backups, provider, opts=child)
         registry = Registry(
             f"{name}-registry", registry_name(name, block.storage_account_postfix), network.group.name,
             block.region, kubelet, subscription_id, provider, opts=child,
@@ -94,6 +101,7 @@ class AzureCluster(pulumi.ComponentResource):
             k8s_provider=k8s_provider,
             node_selectors={group_name: {GROUP_LABEL: group_name} for group_name in block.node_groups},
             storage_class=STORAGE_CLASS,
+            disks=disks.disks,
             registry_url=registry.login_server,
             # A stable <label>.<region>.cloudapp.azure.com name to point the domain's CNAME at.
             ingress_service_annotations={"service.beta.kubernetes.io/azure-dns-label-name": name},

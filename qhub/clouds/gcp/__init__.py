@@ -2,7 +2,7 @@
 
 The only package that imports `pulumi_gcp`. `build(name, config)` returns the uniform
 ClusterOutputs; the modules here each create one part (see their docstrings):
-network, iam, gke, nodepools, registry, ci_push, cluster.
+network, iam, gke, nodepools, disks, registry, ci_push, cluster.
 """
 
 from __future__ import annotations
@@ -32,4 +32,5 @@ def build(name: str, config: QHubConfig) -> ClusterOutputs:
     block = config.cloud
     if not isinstance(block, GoogleCloudPlatform):
         raise TypeError(f"qhub.clouds.gcp needs a google_cloud_platform block, not {type(block).__name__}")
-    return GcpCluster(name, block, production=config.is_production(pulumi.get_stack()), push=push_trust(config.ci_cd)).outputs
+    return GcpCluster(name, block, production=config.is_production(pulumi.get_stack()),
+                      storage=config.storage, backups=config.backups, push=push_trust(config.ci_cd)).outputs

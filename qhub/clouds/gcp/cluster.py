@@ -2,11 +2,11 @@
 
 Creates, under one `qhub:gcp:Cluster`: the explicit `gcp.Provider` (project and region of the
 config), the Google APIs the stack uses, the network (network.py), the nodes' identity (iam.py),
-the cluster (gke.py), a node pool per group (nodepools.py), the Artifact Registry repository
+the cluster (gke.py), a node pool per group (nodepools.py), the data disks of the NFS server and
+conda-store with their snapshot schedule (disks.py), the Artifact Registry repository
 (registry.py), the ingress load balancer's static IP (ingress_ip.py), the Kubernetes provider
-from a kubeconfig using `gke-gcloud-auth-plugin` and,
-when the QHub file names the GitHub repository, the ImagePushIdentity CI pushes images with
-(ci_push.py).
+from a kubeconfig using `gke-gcloud-auth-plugin` and, when the QHub file names the GitHub
+repository, the ImagePushIdentity CI pushes images with (ci_push.py).
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ import pulumi_gcp as gcp
 
 from qhub.clouds.common import exec_kubeconfig, make_k8s_provider, protection_notice
 from qhub.clouds.gcp.ci_push import ImagePushIdentity
-from qhub.clouds.gcp.gke import gke_versions, make_cluster
+from qhub.clouds.gcp.disks import Disks
+from qhub.clouds.gcp.gke import gke_versions, make_cluster, primary_zone
 from qhub.clouds.gcp.iam import NodeIdentity
 from qhub.clouds.gcp.ingress_ip import reserve_ingress_address
 from qhub.clouds.gcp.network import Network
 from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL, make_node_pool
 from qhub.clouds.gcp.registry import Registry
 from qhub.cluster import ClusterOutputs
+from qhub.config.model import Backups, Storage
 from qhub.config.providers.gcp import GoogleCloudPlatform
 from qhub.images import CUSTOM_IMAGES, PushTrust
 
@@ -55,6 +57,7 @@ class GcpCluster(pulumi.ComponentResource):
     """What the platform layer needs to know about the cluster."""
 
     def __init__(self, name: str, block: GoogleCloudPlatform, *, production: bool = False,
+                 storage: Storage, backups: Backups,
                  push: PushTrust | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("qhub:gcp:Cluster", name, None, opts)
         provider = gcp.Provider(
@@ -82,6 +85,10 @@ class GcpCluster(pulumi.ComponentResource):
             make_node_pool(name, group_name, group, cluster, node_version, identity.account.email, provider, self)
             for group_name, group in block.node_groups.items()
         ]
+        disks = Disks(
+            f"{name}-disks", name, block.project, block.region, primary_zone(block, provider, self),
+            storage, backups, provider, opts=pulumi.ResourceOptions.merge(child, after_apis),
+        )
         registry = Registry(
             f"{name}-registry", block.project, block.region, identity.account.member, provider,
             opts=pulumi.ResourceOptions.merge(child, after_apis),
@@ -102,6 +109,7 @@ class GcpCluster(pulumi.ComponentResource):
             k8s_provider=k8s_provider,
             node_selectors={group_name: {NODEPOOL_LABEL: group_name} for group_name in block.node_groups},
             storage_class=STORAGE_CLASS,
+            disks=disks.disks,
             registry_url=registry.url,
             # GKE's external passthrough load balancer needs no annotation.
             ingress_service_annotations={},

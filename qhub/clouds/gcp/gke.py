@@ -44,6 +44,19 @@ def node_locations(block: GoogleCloudPlatform, provider: gcp.Provider, parent: p
     return zones.names.apply(lambda names: sorted(names)[:1])
 
 
+def primary_zone(block: GoogleCloudPlatform, provider: gcp.Provider, parent: pulumi.Resource) -> pulumi.Input[str]:
+    """The nodes' first zone, where zonal data disks go: the general pool has nodes there."""
+    if block.availability_zones:
+        return block.availability_zones[0]
+    if block.zone:
+        return block.zone
+    zones = gcp.compute.get_zones_output(
+        project=block.project, region=block.region, status="UP",
+        opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent),
+    )
+    return zones.names.apply(lambda names: sorted(names)[0])
+
+
 def gke_versions(block: GoogleCloudPlatform, provider: gcp.Provider, parent: pulumi.Resource) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
     """Control plane and node versions: the configured build, or the newest one of its minor."""
     if _FULL_VERSION.match(block.kubernetes_version):

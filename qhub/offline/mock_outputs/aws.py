@@ -166,6 +166,22 @@ def _github_oidc_provider(args: dict[str, Any]) -> dict[str, Any]:
     return {"id": arn, "arn": arn, "url": url, "clientIdLists": ["sts.amazonaws.com"], "thumbprintLists": [], "tags": {}}
 
 
+def _volume(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    volume = f"vol-0{_hex(name, 16)}"
+    return {"__id": volume, "arn": f"arn:aws:ec2:{_region()}:{ACCOUNT}:volume/{volume}", "iops": 3000, "throughput": 125}
+
+
+def _lifecycle_policy(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    policy = f"policy-0{_hex(name, 16)}"
+    return {"__id": policy, "arn": f"arn:aws:dlm:{_region()}:{ACCOUNT}:policy/{policy}"}
+
+
+def _subnet(args: dict[str, Any]) -> dict[str, Any]:
+    subnet = str(args.get("id", "subnet-0"))
+    return {"id": subnet, "availabilityZone": f"{_region()}a", "availabilityZoneId": "usw2-az1", "vpcId": "vpc-0existing",
+            "cidrBlock": "10.0.0.0/19", "arn": f"arn:aws:ec2:{_region()}:{ACCOUNT}:subnet/{subnet}"}
+
+
 def _instance_type(args: dict[str, Any]) -> dict[str, Any]:
     instance = str(args.get("instanceType", ""))
     family, _, size = instance.partition(".")
@@ -239,6 +255,8 @@ RESOURCES = {
     "aws:eks/addon:Addon": _addon,
     "aws:autoscaling/tag:Tag": lambda name, inputs: {},
     "aws:efs/fileSystem:FileSystem": _file_system,
+    "aws:ebs/volume:Volume": _volume,
+    "aws:dlm/lifecyclePolicy:LifecyclePolicy": _lifecycle_policy,
     "aws:efs/mountTarget:MountTarget": _mount_target,
     "aws:efs/backupPolicy:BackupPolicy": lambda name, inputs: {"__id": inputs.get("fileSystemId", name)},
     "aws:ecr/repository:Repository": _repository,
@@ -258,6 +276,7 @@ CALLS = {
     },
     "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
     "aws:ec2/getInstanceType:getInstanceType": _instance_type,
+    "aws:ec2/getSubnet:getSubnet": _subnet,
     # GitHub's OIDC provider, created once per account (docs/ci-cd.md).
     "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": _github_oidc_provider,
     "aws:route53/getZone:getZone": _hosted_zone,

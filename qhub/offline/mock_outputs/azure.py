@@ -129,6 +129,28 @@ def _dns_record_set(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "provisioningState": "Succeeded", "type": f"Microsoft.Network/dnszones/{inputs['recordType']}"}
 
 
+def _disk(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    disk = str(inputs.get("diskName") or name)
+    return {"__id": f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.Compute/disks/{disk}",
+            "name": disk, "type": "Microsoft.Compute/disks", "diskState": "Unattached", "provisioningState": "Succeeded",
+            "uniqueId": _guid(name), "timeCreated": "2026-11-22T10:00:00Z"}
+
+
+def _backup_vault(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    vault = str(inputs.get("vaultName") or name)
+    return {"__id": f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.DataProtection/backupVaults/{vault}",
+            "name": vault, "type": "Microsoft.DataProtection/backupVaults",
+            "identity": {**(inputs.get("identity") or {}), "principalId": _guid(name + "identity"), "tenantId": TENANT}}
+
+
+def _vault_child(kind: str, key: str) -> Any:
+    def outputs(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        child = str(inputs.get(key) or name)
+        vault = f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.DataProtection/backupVaults/{inputs['vaultName']}"
+        return {"__id": f"{vault}/{kind}/{child}", "name": child, "type": f"Microsoft.DataProtection/backupVaults/{kind}"}
+    return outputs
+
+
 def _user_credentials(args: dict[str, Any]) -> dict[str, Any]:
     cluster = str(args.get("resourceName"))
     server = f"https://{cluster}-{fake_id(cluster, 8)}.hcp.{_state['location']}.azmk8s.io:443"
@@ -156,10 +178,14 @@ RESOURCES = {
     "azure-native:containerservice:AgentPool": _agent_pool,
     "azure-native:containerregistry:Registry": _registry,
     "azure-native:authorization:RoleAssignment": _role_assignment,
-    "azure-native:network:PublicIPAddress": _public_ip,
-    "azure-native:dns:RecordSet": _dns_record_set,
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
     "azure-native:managedidentity:FederatedIdentityCredential": _federated_credential,
+    "azure-native:compute:Disk": _disk,
+    "azure-native:dataprotection:BackupVault": _backup_vault,
+    "azure-native:dataprotection:BackupPolicy": _vault_child("backupPolicies", "backupPolicyName"),
+    "azure-native:dataprotection:BackupInstance": _vault_child("backupInstances", "backupInstanceName"),
+    "azure-native:network:PublicIPAddress": _public_ip,
+    "azure-native:dns:RecordSet": _dns_record_set,
 }
 CALLS = {
     "azure-native:containerservice:listManagedClusterUserCredentials": _user_credentials,

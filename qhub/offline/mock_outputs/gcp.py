@@ -107,6 +107,36 @@ def _repository(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"__id": path, "name": path, "createTime": "2026-11-22T10:00:00Z"}
 
 
+def _address(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    region = inputs.get("region") or _state["region"]
+    path = f"projects/{_project(inputs)}/regions/{region}/addresses/{inputs.get('name') or name}"
+    return {"__id": path, "selfLink": _self_link(path), "address": _ip(name, 35), "region": region,
+            "addressType": inputs.get("addressType", "EXTERNAL"), "users": []}
+
+
+def _record_set(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"__id": f"projects/{_project(inputs)}/managedZones/{inputs['managedZone']}/rrsets/{inputs['name']}/{inputs['type']}"}
+
+
+def _disk(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    zone = inputs.get("zone") or f"{_state['region']}-a"
+    path = f"projects/{_project(inputs)}/zones/{zone}/disks/{inputs.get('name') or name}"
+    return {"__id": path, "selfLink": _self_link(path), "zone": zone, "diskId": str(int(fake_id(name, 12), 16)),
+            "labelFingerprint": fake_id(name, 8), "creationTimestamp": "2026-11-22T10:00:00.000-08:00"}
+
+
+def _resource_policy(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    region = inputs.get("region") or _state["region"]
+    # Without a `name` input the provider auto-names it: the logical name and a random suffix.
+    policy = inputs.get("name") or f"{name}-{fake_id(name, 7)}"
+    path = f"projects/{_project(inputs)}/regions/{region}/resourcePolicies/{policy}"
+    return {"__id": path, "name": policy, "selfLink": _self_link(path), "region": region}
+
+
+def _disk_policy_attachment(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"__id": f"{_project(inputs)}/{inputs.get('zone')}/{inputs.get('disk')}/{inputs.get('name')}"}
+
+
 def _project_number(inputs: dict[str, Any]) -> str:
     return str(int(fake_id(_project(inputs), 11), 16) % 10**12)
 
@@ -121,17 +151,6 @@ def _identity_pool_provider(name: str, inputs: dict[str, Any]) -> dict[str, Any]
     path = (f"projects/{_project_number(inputs)}/locations/global/workloadIdentityPools/"
             f"{inputs['workloadIdentityPoolId']}/providers/{inputs['workloadIdentityPoolProviderId']}")
     return {"__id": path, "name": path, "state": "ACTIVE"}
-
-
-def _address(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    region = inputs.get("region") or _state["region"]
-    path = f"projects/{_project(inputs)}/regions/{region}/addresses/{inputs.get('name') or name}"
-    return {"__id": path, "selfLink": _self_link(path), "address": _ip(name, 35), "region": region,
-            "addressType": inputs.get("addressType", "EXTERNAL"), "users": []}
-
-
-def _record_set(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"__id": f"projects/{_project(inputs)}/managedZones/{inputs['managedZone']}/rrsets/{inputs['name']}/{inputs['type']}"}
 
 
 def _engine_versions(args: dict[str, Any]) -> dict[str, Any]:
@@ -161,17 +180,20 @@ RESOURCES = {
     "gcp:compute/router:Router": _regional("routers"),
     "gcp:compute/routerNat:RouterNat": lambda name, inputs: {"__id": f"{_project(inputs)}/{inputs.get('region')}/{inputs.get('router')}/{inputs.get('name')}"},
     "gcp:container/cluster:Cluster": _cluster,
+    "gcp:compute/disk:Disk": _disk,
+    "gcp:compute/resourcePolicy:ResourcePolicy": _resource_policy,
+    "gcp:compute/diskResourcePolicyAttachment:DiskResourcePolicyAttachment": _disk_policy_attachment,
     "gcp:container/nodePool:NodePool": _node_pool,
     "gcp:serviceaccount/account:Account": _service_account,
     "gcp:projects/iAMMember:IAMMember": _iam_member,
     "gcp:projects/service:Service": lambda name, inputs: {"__id": f"{_project(inputs)}/{inputs.get('service')}"},
     "gcp:artifactregistry/repository:Repository": _repository,
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _iam_member,
-    "gcp:compute/address:Address": _address,
-    "gcp:dns/recordSet:RecordSet": _record_set,
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _identity_pool,
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _identity_pool_provider,
     "gcp:serviceaccount/iAMMember:IAMMember": _iam_member,
+    "gcp:compute/address:Address": _address,
+    "gcp:dns/recordSet:RecordSet": _record_set,
 }
 CALLS = {
     "gcp:container/getEngineVersions:getEngineVersions": _engine_versions,
