@@ -8,10 +8,12 @@ servers carry the labels z2jh's own singleuser policy selects them by. Nodes and
 addresses of the plan's node and pod networks (the cloud's node subnet or VPC, its pod range);
 the allow/deny rules applied are the NetworkPolicy API's (tests/support/network_policy.py).
 
-NFS mounts come from node addresses, which only an ipBlock names. Where pods take addresses
-from the nodes' own range (AWS's VPC CNI) or the range is not known (an existing cluster: any
-private address), that ipBlock also covers pods: there a pod whose own egress is not fenced
-(another tenant's, say) may reach the NFS port, while user servers and dask pods may not.
+NFS mounts come from node addresses, which only an ipBlock names, and only on plugins that
+match node addresses by CIDR. Where pods take addresses from the nodes' own range (AWS's VPC
+CNI), that ipBlock covers pods too; where no ipBlock can name the nodes (DigitalOcean's Cilium)
+or the plugin is not known (an existing cluster), the NFS port is open to any address. There a
+pod whose own egress is not fenced (another tenant's, say) may reach the NFS port, while user
+servers, dask pods, conda-store and SSH may not.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Cluster:
     """The pods and policies of one plan, by role."""
 
     namespace: str
+    provider: str
     policies: list[dict[str, Any]]
     pods: dict[str, Endpoint]
     nodes: list[Endpoint]
@@ -62,7 +65,8 @@ class Cluster:
 
 def _node_ranges(plan: Plan) -> list[str]:
     """Where the plan's nodes get their addresses: the cloud's node network, as planned."""
-    ranges = [r.inputs["cidrBlock"] for r in plan.of_type("aws:ec2/subnet:Subnet") if "-private-" in r.name]
+    # AWS: the VPC (nodes are in its private subnets; NAT and load balancers in the others).
+    ranges = [r.inputs["cidrBlock"] for r in plan.of_type("aws:ec2/vpc:Vpc")]
     ranges += [r.inputs["ipCidrRange"] for r in plan.of_type("gcp:compute/subnetwork:Subnetwork")]
     ranges += [r.inputs["addressPrefix"] for r in plan.of_type("azure-native:network:Subnet")]
     # An unset DigitalOcean VPC range is DigitalOcean's pick: the offline engine's answer.
@@ -130,7 +134,7 @@ def cluster_of(label: str, gateway_runs: GatewayRuns) -> Cluster:
         pods[role] = pod(role, next(addresses), ns, made[role])
     policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
     nodes = [Endpoint(f"node in {cidr}", str(ipaddress.ip_network(cidr)[4])) for cidr in _node_ranges(plan)]
-    _CLUSTERS[label] = Cluster(ns, policies, pods, nodes)
+    _CLUSTERS[label] = Cluster(ns, config.provider.value, policies, pods, nodes)
     return _CLUSTERS[label]
 
 
@@ -155,10 +159,27 @@ def _only(cluster: Cluster, destination: str, port: int, admitted: set[str], pro
     assert reach == admitted, f"{destination}:{port} admits {sorted(reach)}, meant for {sorted(admitted)}"
 
 
+# Clouds whose network plugin QHub knows to match node addresses by ipBlock.
+NODES_BY_CIDR = ("aws", "gcp", "azure")
+
+
+def _nfs_rule_sources(cluster: Cluster, policy_name: str) -> list[str] | None:
+    """The CIDRs the policy's NFS rule admits, None for any address."""
+    (policy,) = [p for p in cluster.policies if p["metadata"]["name"] == policy_name]
+    (rule,) = [r for r in policy["spec"]["ingress"] if any(port.get("port") == NFS for port in r.get("ports", []))]
+    return [peer["ipBlock"]["cidr"] for peer in rule["from"]] if "from" in rule else None
+
+
 def _pods_in_node_ranges(cluster: Cluster, destination: str, port: int) -> set[str]:
-    """Pods an ipBlock of node addresses admits too (see the module's docstring), among those
-    whose own egress lets them try."""
-    ranges = [ipaddress.ip_network(node.name.removeprefix("node in ")) for node in cluster.nodes]
+    """Pods the NFS rule admits too (see the module's docstring), among those whose own egress
+    lets them try: those in the node ranges, or any where the rule cannot name the nodes."""
+    policy = "conda-store" if destination == "conda-store" else "qhub-nfs-server"
+    if cluster.provider in NODES_BY_CIDR:
+        ranges = [ipaddress.ip_network(node.name.removeprefix("node in ")) for node in cluster.nodes]
+        assert sorted(_nfs_rule_sources(cluster, policy) or []) == sorted(map(str, ranges))
+    else:
+        assert _nfs_rule_sources(cluster, policy) is None
+        ranges = [ipaddress.ip_network("0.0.0.0/0")]
     address_only = Endpoint("its address", cluster[destination].ip)  # the source's egress alone
     return {role for role, endpoint in cluster.pods.items()
             if role != destination and any(ipaddress.ip_address(endpoint.ip) in r for r in ranges)
@@ -177,7 +198,7 @@ def test_conda_store_admits_the_ingress_controller_and_the_nodes_nfs_mounts(clus
     for node in cluster.nodes:
         assert cluster.can(node, "conda-store", NFS), node.name
         assert not cluster.can(node, "conda-store", HTTP), node.name
-    assert not cluster.can(INTERNET, "conda-store", NFS)
+    assert cluster.can(INTERNET, "conda-store", NFS) == (cluster.provider not in NODES_BY_CIDR)
     _only(cluster, "conda-store", NFS, _pods_in_node_ranges(cluster, "conda-store", NFS))
     # User code (user servers, dask pods) cannot reach the store's NFS export itself.
     for role in ("user-server", "scheduler", "worker", "ssh"):
@@ -200,7 +221,9 @@ def test_the_shared_drive_nfs_server_admits_node_mounts_only(cluster: Cluster) -
     _only(cluster, "nfs-server", NFS, _pods_in_node_ranges(cluster, "nfs-server", NFS))
     for node in cluster.nodes:
         assert cluster.can(node, "nfs-server", NFS), node.name
-    assert not cluster.can(INTERNET, "nfs-server", NFS)
+    # Any address reaches the port only where no ipBlock can name the nodes (the load
+    # balancers never route to it: the NFS Services are ClusterIP).
+    assert cluster.can(INTERNET, "nfs-server", NFS) == (cluster.provider not in NODES_BY_CIDR)
     for destination in (INTERNET, PRIVATE, cluster["kube-dns"], cluster["hub"]):
         assert not cluster.can("nfs-server", destination, 443) and not cluster.can("nfs-server", destination, 53, "UDP")
 

@@ -5,7 +5,9 @@ These fence the rest, each admitting only its clients:
 
 - conda-store: its web server from the ingress controller (the public `/conda-store` route) and
   from pods labelled `qhub.dev/network-access-conda-store` (in-cluster monitoring); its NFS
-  export from the nodes' addresses, since the kubelet mounts NFS volumes from the node. Egress:
+  export from the nodes' addresses, since the kubelet mounts NFS volumes from the node (from
+  any address where no ipBlock can name the nodes: user servers, dask pods, conda-store and SSH
+  cannot send to private addresses, so their own egress keeps them off it). Egress:
   DNS, the hub API, and the internet (conda channels, PyPI), no other private address.
 - the in-cluster NFS server of the shared drive: NFS from the nodes' addresses; no egress.
 - SSH/SFTP: their two ports from anywhere (their load balancer); egress only DNS, the hub and
@@ -89,8 +91,12 @@ def internet_egress() -> dict[str, Any]:
 
 
 def from_nodes(node_cidrs: Sequence[pulumi.Input[str]], *ports: int) -> dict[str, Any]:
-    """NFS mounts: the kubelet connects from the node's own address, which no pod selector names."""
-    return {"ports": tcp(*ports), "from": [{"ipBlock": {"cidr": cidr}} for cidr in node_cidrs]}
+    """NFS mounts: the kubelet connects from the node's own address, which no pod selector names.
+    Without known node ranges (ClusterOutputs.node_cidrs), the ports are open to any address."""
+    rule: dict[str, Any] = {"ports": tcp(*ports)}
+    if node_cidrs:
+        rule["from"] = [{"ipBlock": {"cidr": cidr}} for cidr in node_cidrs]
+    return rule
 
 
 def policy_spec(pod_selector: Mapping[str, Any], ingress: Sequence[Mapping[str, Any]],

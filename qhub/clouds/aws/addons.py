@@ -39,7 +39,11 @@ def addon_version(
 
 
 def addon_configuration(addon: str, general: Mapping[str, str]) -> str | None:
-    """Add-on settings: cluster services (DNS, the CSI controller) run on the general group."""
+    """Add-on settings: cluster services (DNS, the CSI controller) run on the general group, and
+    the VPC CNI enforces NetworkPolicies (its policy agent is off by default; without it z2jh's
+    and QHub's policies would be accepted and ignored)."""
+    if addon == "vpc-cni":
+        return json.dumps({"enableNetworkPolicy": "true"})
     if addon == "coredns":
         return json.dumps({"nodeSelector": dict(general)})
     if addon == "aws-ebs-csi-driver":

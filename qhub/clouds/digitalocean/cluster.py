@@ -112,8 +112,8 @@ class DigitalOceanCluster(pulumi.ComponentResource):
             # Name the load balancer after the stack, so it is recognisable in the control panel.
             ingress_service_annotations={"service.beta.kubernetes.io/do-loadbalancer-name": f"{name}-ingress"},
             gpu_node_groups=[group_name for group_name, group in block.node_groups.items() if group.is_gpu],
-            # Droplets take their private addresses from the VPC (DigitalOcean's pick when unset).
-            node_cidrs=[vpc.ip_range],
+            # No node_cidrs: DOKS runs Cilium, whose policies name other nodes by identity, so an
+            # ipBlock of the VPC's range would refuse the kubelets' NFS mounts.
             ready=pools,
             exports=exports,
         )
