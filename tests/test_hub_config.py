@@ -90,6 +90,9 @@ def test_jupyterhub_takes_the_configuration(run: HubRun) -> None:
     assert hub["authenticator"] == AUTHENTICATORS[type(config.security.authentication)]
     assert hub["allowed_users"] == sorted(config.security.users)
     assert hub["admin_users"] == sorted(config.security.members("admin"))
+    # JupyterHub puts every allowed user into its database at startup, admins marked.
+    admins = set(config.security.members("admin"))
+    assert hub["users"] == {user: {"admin": user in admins} for user in config.security.users}
     assert hub["groups"] == {g: sorted(config.security.members(g)) for g in config.security.groups}
     assert {"dask-gateway", "conda-store"} <= set(hub["services"])
     assert run.report["kubernetes_unexpected"] == []
@@ -144,7 +147,8 @@ def test_others_are_refused(run: HubRun) -> None:
     for label, login in refused.items():
         assert login["status"] == 403 and not login["logged_in"], label
     unlisted = next(item["user"] for item in logins(run.config, run.container) if item["label"] == "unlisted")
-    assert unlisted not in run.report["hub"]["users"]
+    assert unlisted not in run.report["known_users"]
+    assert run.report["known_users"] == sorted([*run.config.security.users, STALE_USER])
     for result in run.report["stale_users"][STALE_USER].values():
         assert "not in security.users" in result["error"]
 

@@ -380,6 +380,8 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
         server.stop()
         await kubernetes.stop()
     report["kubernetes_unexpected"] = kubernetes.unexpected
+    # Everyone the hub's database knows once the logins are done (a refused login adds nobody).
+    report["known_users"] = sorted(u.name for u in app.db.query(orm.User))
     return report
 
 
