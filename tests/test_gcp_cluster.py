@@ -51,7 +51,8 @@ def test_counts_of_the_happy_stack() -> None:
     assert counts == {
         "gcp:compute/network:Network": 1, "gcp:compute/subnetwork:Subnetwork": 1, "gcp:compute/router:Router": 1,
         "gcp:compute/routerNat:RouterNat": 1, "gcp:container/cluster:Cluster": 1, "gcp:container/nodePool:NodePool": 3,
-        "gcp:serviceaccount/account:Account": 1, "gcp:artifactregistry/repository:Repository": 1,
+        # The nodes' account, and CI's for pushing images (the fixture names ci_cd.repository).
+        "gcp:serviceaccount/account:Account": 2, "gcp:artifactregistry/repository:Repository": 1,
     }
 
 
@@ -108,7 +109,7 @@ def test_network_private_nodes_and_workload_identity() -> None:
 
 def test_nodes_run_as_a_least_privilege_account_that_reads_the_protected_registry() -> None:
     plan = plan_config(HAPPY)
-    account = plan.of_type("gcp:serviceaccount/account:Account")[0]
+    account = plan.named("lab-gcp-dev-nodes-account")
     roles = {m.inputs["role"] for m in plan.of_type("gcp:projects/iAMMember:IAMMember")}
     assert roles == {"roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer",
                      "roles/stackdriver.resourceMetadata.writer"}
@@ -118,8 +119,9 @@ def test_nodes_run_as_a_least_privilege_account_that_reads_the_protected_registr
         assert pool.inputs["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     repository = plan.of_type("gcp:artifactregistry/repository:Repository")[0]
     assert repository.protect and repository.inputs["format"] == "DOCKER"
-    read = plan.of_type("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")[0]
-    assert read.inputs["role"] == "roles/artifactregistry.reader" and read.inputs["member"] == f"serviceAccount:{email}"
+    (read,) = [m for m in plan.of_type("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
+               if m.inputs["member"] == f"serviceAccount:{email}"]  # the other member is CI's writer
+    assert read.inputs["role"] == "roles/artifactregistry.reader"
     assert plan.outputs["registry_url"] == "us-central1-docker.pkg.dev/lab-gcp-project/lab-gcp-dev-registry"
 
 
