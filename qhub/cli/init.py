@@ -108,13 +108,18 @@ def _qhub_file_text(document: dict[str, Any], args: argparse.Namespace) -> str:
 
 
 def _stack_file_text(args: argparse.Namespace) -> str:
+    # No secret and no encryptionsalt: both belong to whoever runs the stack, and a ciphertext
+    # made with another passphrase or key would fail their first preview.
     lines = [
-        f"# Stack `{args.stack}`: everything it deploys is in its QHub file. Only encrypted secrets go here:",
+        f"# Stack `{args.stack}`: everything it deploys is in its QHub file. Only encrypted secrets go here,",
+        "# set with your own secrets provider before the first `pulumi up`:",
     ]
     if args.auth != "password":
         lines.append("#   pulumi config set --secret qhub:oauthClientSecret <client secret>")
+        lines.append("# Without it a preview warns and an update stops.")
     else:
         lines.append("#   pulumi config set --secret qhub:hubPassword <password>")
+        lines.append("# Without it the stack generates one (output hub_password).")
     lines += ["config:", f"  qhub:configFile: stacks/{args.stack}.yaml", ""]
     return "\n".join(lines)
 
