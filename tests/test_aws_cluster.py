@@ -69,7 +69,7 @@ def test_the_whole_aws_side_is_one_component_tree(case: tuple[AmazonWebServices,
     pushes = {"qhub:aws:ImagePushIdentity"} if "image_push" in plan.outputs else set()  # with ci_cd.repository
     assert components == {
         "qhub:aws:Network", "qhub:aws:ControlPlane", "qhub:aws:NodeGroups", "qhub:aws:Addons",
-        "qhub:aws:Autoscaler", "qhub:aws:SharedStorage", "qhub:aws:Registry", *pushes,
+        "qhub:aws:Autoscaler", "qhub:aws:SharedStorage", "qhub:aws:Disks", "qhub:aws:Registry", *pushes,
     }
     in_tree = {r.urn for r in tree}
     for resource in plan.resources:
