@@ -213,7 +213,7 @@ def _repository_arn(plan: Plan, image: str) -> str:
 
 def test_aws_role_trusts_the_deploy_branch_only_and_pushes_to_the_stacks_repositories() -> None:
     plan = plan_stack("staging")
-    role = _only(plan, "aws:iam/role:Role", "-image-push")
+    role = _only(plan, "aws:iam/role:Role", "-image-push-role")
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"] == {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{ISSUER_HOST}"}

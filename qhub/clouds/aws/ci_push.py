@@ -75,7 +75,7 @@ class ImagePushIdentity(pulumi.ComponentResource):
             url=GITHUB_OIDC_ISSUER, opts=pulumi.InvokeOutputOptions(parent=self, provider=provider),
         )
         self.role = aws.iam.Role(
-            name,
+            f"{name}-role",
             assume_role_policy=github.arn.apply(lambda arn: trust_policy(arn, subject)),
             description=f"Pushes the custom images from GitHub ({subject})",
             opts=child,
