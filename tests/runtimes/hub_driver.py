@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 import traceback
@@ -270,6 +271,23 @@ def redact(pod: dict[str, Any]) -> dict[str, Any]:
     return pod
 
 
+class RedactTokens(logging.Filter):
+    """Replaces the server tokens of the test's spawns in the hub's log lines: KubeSpawner logs
+    the whole pod, environment included, when the API refuses to create it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(token in message for token in self.tokens):
+            for token in self.tokens:
+                message = message.replace(token, REDACTED)
+            record.msg, record.args = message, None
+        return True
+
+
 class Spawns:
     """Pods the fake API received, with the scopes of the server token each one carries
     (looked up while the token exists: the hub deletes it when the failed spawn is cleaned up)."""
@@ -277,9 +295,11 @@ class Spawns:
     def __init__(self, app: JupyterHub) -> None:
         self.app = app
         self.created: list[dict[str, Any]] = []
+        self.redact = RedactTokens()
 
     def record(self, namespace: str, pod: dict[str, Any]) -> None:
         env = {e["name"]: e.get("value") for c in pod["spec"]["containers"] for e in c.get("env") or []}
+        self.redact.tokens.update(v for k, v in env.items() if k in TOKEN_ENV and v)
         token = orm.APIToken.find(self.app.db, env.get("JUPYTERHUB_API_TOKEN") or "")
         self.created.append({"namespace": namespace, "pod": redact(pod),
                              "token_scopes": sorted(token.scopes) if token is not None else None})
@@ -352,6 +372,8 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     # in-cluster address (KUBERNETES_SERVICE_HOST) even where a service account CA is mounted.
     await app.initialize([*job["argv"][1:], f"--KubeSpawner.k8s_api_host={kubernetes.url}"])
     report: dict[str, Any] = {"hub": hub_state(app), "logins": {}, "users": {}, "stale_users": {}}
+    for handler in app.log.handlers:  # the hub's one log handler, which tornado's loggers share
+        handler.addFilter(spawns.redact)
 
     sockets = bind_sockets(0, "127.0.0.1")
     server = HTTPServer(app.tornado_application, xheaders=True)
