@@ -152,7 +152,10 @@ def test_gcp_snapshot_schedule_attached_to_each_disk(tmp_path: Path) -> None:
     schedule = policy.inputs["snapshotSchedulePolicy"]
     assert schedule["schedule"]["dailySchedule"] == {"daysInCycle": 1, "startTime": "03:00"}
     assert schedule["retentionPolicy"] == {"maxRetentionDays": 30, "onSourceDiskDelete": "KEEP_AUTO_SNAPSHOTS"}
+    # A schedule cannot change in place: its name follows the retention, so a new one replaces it.
+    assert policy.inputs["name"].endswith("-snapshots-30d")
     attachments = plan.of_type("gcp:compute/diskResourcePolicyAttachment:DiskResourcePolicyAttachment")
+    assert {a.inputs["name"] for a in attachments} == {policy.inputs["name"]}
     disks = plan.of_type("gcp:compute/disk:Disk")
     assert sorted(a.inputs["disk"] for a in attachments) == sorted(d.inputs["name"] for d in disks)
     assert {a.inputs["zone"] for a in attachments} == {d.inputs["zone"] for d in disks}

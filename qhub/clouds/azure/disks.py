@@ -120,7 +120,7 @@ class Disks(pulumi.ComponentResource):
                 child: pulumi.ResourceOptions) -> None:
         vault = azure.dataprotection.BackupVault(
             f"{name}-vault",
-            vault_name=f"{stack_name}-backups",
+            vault_name=f"{stack_name[:42].rstrip('-')}-backups",  # at most 50 characters
             resource_group_name=group.name,
             location=location,
             identity=azure.dataprotection.DppIdentityDetailsArgs(type="SystemAssigned"),

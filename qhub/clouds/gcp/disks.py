@@ -49,8 +49,9 @@ class Disks(pulumi.ComponentResource):
         if backups.enabled:
             policy = gcp.compute.ResourcePolicy(
                 f"{name}-snapshots",
-                # No fixed name: the schedule's settings cannot change in place, so a new
-                # retention is a new policy, created before the old one is detached and deleted.
+                # A schedule cannot change in place: a new retention is a new policy, under a new
+                # name, created before the old one is detached and deleted.
+                name=disk_name(stack_name, f"snapshots-{backups.retention_days}d"),
                 project=project,
                 region=region,
                 description=f"Daily snapshots of the QHub stack {stack_name}'s data disks",
