@@ -52,5 +52,9 @@ def test_error_fixture_exists_for_every_rule() -> None:
         "profile-unknown-group", "two-default-profiles", "dask-cores-over-limit",
         "dask-memory-over-limit", "storage-not-quantity", "domain-not-dns", "project-name-invalid",
         "dependencies-not-list", "many-at-once", "unknown-key",
+        "domain-outside-zone", "dns-zone-missing", "dns-apex-cname", "cloud-dns-project-missing",
+        "azure-dns-resource-group-missing", "extension-version-range", "extension-repository-not-https",
+        "extension-name-of-platform", "extension-name-twice", "extension-secret-in-overrides",
+        "extension-route-reserved-path", "extension-namespace-reserved",
     ):
         assert any(f".error.{rule}." in name for name in names), rule

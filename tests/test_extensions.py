@@ -164,6 +164,17 @@ def test_missing_secret_warns_in_a_preview() -> None:
     assert config["clientSecret"] == config["cookieSecret"] == "[secret]"
 
 
+def test_missing_secret_stops_an_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An update would install the chart with an empty secret; it stops with the command to run.
+    import pulumi
+
+    from qhub.platform import extensions
+
+    monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: False)
+    with pytest.raises(pulumi.RunError, match=r"pulumi config set --secret qhub:oauth2ProxyClientSecret"):
+        extensions._secret("oauth2ProxyClientSecret", "oauth2-proxy", None)  # type: ignore[arg-type]
+
+
 def test_helm_renders_only_the_platforms_releases(plan: Plan) -> None:
     rendered = {r.inputs["name"] for r in releases(plan)}
     assert not rendered & {"podinfo", "oauth2-proxy"} and {"jupyterhub", "qhub-ingress"} <= rendered

@@ -1,7 +1,7 @@
-"""The cloud modules type-check against the provider SDKs' hints (basedpyright, pyrightconfig.json).
+"""The cloud and DNS modules type-check against the provider SDKs' hints (basedpyright, pyrightconfig.json).
 
 The SDKs type every argument, so a misspelled or mistyped argument fails here, before any preview.
-One basedpyright run checks qhub/clouds and a probe with a known mistake (proving the check bites);
+One basedpyright run checks qhub/clouds, qhub/dns and a probe with a known mistake (proving the check bites);
 it costs most of this suite's time, because the SDKs' generated modules are very large.
 """
 
@@ -32,7 +32,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     probe = tmp_path_factory.mktemp("typecheck") / "probe.py"
     probe.write_text(PROBE)
     result = subprocess.run(
-        [str(BASEDPYRIGHT), "--outputjson", "--project", str(ROOT / "pyrightconfig.json"), "qhub/clouds", str(probe)],
+        [str(BASEDPYRIGHT), "--outputjson", "--project", str(ROOT / "pyrightconfig.json"), "qhub/clouds", "qhub/dns", str(probe)],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )
     return {"probe": str(probe), **json.loads(result.stdout)}
