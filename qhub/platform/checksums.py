@@ -10,7 +10,8 @@ is an HMAC-SHA256 keyed with 32 random bytes that exist only in the stack's encr
 and it is deliberately not a Pulumi secret, so the values that carry it stay readable in
 previews and plans.
 
-Creates: one `random.RandomBytes` key per caller (`<name>-checksum-key`).
+Creates: one `random.RandomBytes` key per caller (`<name>-checksum-key`), with its own explicit
+random provider (`<name>-checksum-random`), as every resource of the program names its provider.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ ANNOTATION = "qhub.dev/secrets-hmac"
 
 def secrets_checksum(name: str, secrets: Mapping[str, pulumi.Input[str]], parent: pulumi.Resource) -> pulumi.Output[str]:
     """HMAC-SHA256 of `secrets` (key -> value; order does not matter), safe to show."""
-    key = random.RandomBytes(f"{name}-checksum-key", length=32, opts=pulumi.ResourceOptions(parent=parent))
+    provider = random.Provider(f"{name}-checksum-random", opts=pulumi.ResourceOptions(parent=parent))
+    key = random.RandomBytes(f"{name}-checksum-key", length=32,
+                             opts=pulumi.ResourceOptions(parent=parent, provider=provider))
     names = sorted(secrets)
 
     def digest(values: list[str]) -> str:
