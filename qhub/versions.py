@@ -30,6 +30,20 @@ CLUSTER_AUTOSCALER_CHART = Chart(
 NVIDIA_DEVICE_PLUGIN_CHART = Chart(
     "nvidia-device-plugin", "0.20.0", "https://nvidia.github.io/k8s-device-plugin"
 )
+# Monitoring (`monitoring.enabled`). kube-prometheus-stack runs with its own grafana,
+# kube-state-metrics, node-exporter and windows-exporter dependencies off: Grafana is its own
+# release of the standalone chart (the same 12.11.1 the stack would bundle), and the two
+# exporters are their own releases at the versions kube-prometheus-stack 88.5.3 pins.
+KUBE_PROMETHEUS_STACK_CHART = Chart(
+    "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
+)
+GRAFANA_CHART = Chart("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts")
+KUBE_STATE_METRICS_CHART = Chart(
+    "kube-state-metrics", "8.4.0", "https://prometheus-community.github.io/helm-charts"
+)
+NODE_EXPORTER_CHART = Chart(
+    "prometheus-node-exporter", "4.56.1", "https://prometheus-community.github.io/helm-charts"
+)
 # The Kubernetes minor new stacks get: in standard support on EKS, GKE and AKS on 2026-11-22.
 DEFAULT_KUBERNETES_VERSION = "1.35"
 # Minors in standard support per cloud (versions.md §2); older ones validate with a warning.
@@ -58,10 +72,10 @@ BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
 
 # dask-gateway's own server image, at the chart's version (the published chart sets the same tag).
 DASK_GATEWAY_SERVER_IMAGE = "ghcr.io/dask/dask-gateway-server:2026.3.0"
-# jupyterhub-ssh publishes dev builds only; these are the images of its newest chart build
-# (0.0.1-0.dev.git.149.he5107a4). QHub runs them from its own Deployment, see qhub/platform/ssh.py.
+# jupyterhub-ssh publishes dev builds only; this is the ssh image of its newest chart build
+# (0.0.1-0.dev.git.149.he5107a4). QHub runs it from its own Deployment, and not the chart's sftp
+# image, which lets any user into any home: see qhub/platform/ssh.py.
 JUPYTERHUB_SSH_IMAGE = "quay.io/jupyterhub-ssh/ssh:0.0.1-0.dev.git.149.he5107a4"
-JUPYTERHUB_SFTP_IMAGE = "quay.io/jupyterhub-ssh/sftp:0.0.1-0.dev.git.142.h402a3d6"
 
 # cluster-autoscaler image per cluster minor: upstream asks for the autoscaler minor that matches
 # the cluster's (versions.md §1 note 4). A minor not listed runs the chart's default image.

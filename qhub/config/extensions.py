@@ -19,6 +19,8 @@ from qhub.config.errors import quote, shown
 
 PLATFORM_RELEASES = frozenset({
     "qhub-ingress", "cert-manager", "jupyterhub", "dask-gateway", "nvidia-device-plugin", "cluster-autoscaler",
+    # monitoring (qhub/platform/monitoring.py)
+    "kube-prometheus-stack", "grafana", "kube-state-metrics", "prometheus-node-exporter",
 })
 """Helm release names the platform and the clouds install (tests/test_extensions.py checks the
 list against every plan); an extension must not take one of them."""
@@ -26,8 +28,8 @@ list against every plan); an extension must not take one of them."""
 RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 """Namespaces the cluster owns: the stack creates (and would delete) an extension's namespace."""
 
-RESERVED_PATHS = ("/hub", "/user", "/services", "/conda-store", "/.well-known")
-"""Paths the platform serves under `domain` (JupyterHub, conda-store, cert-manager's HTTP-01
+RESERVED_PATHS = ("/hub", "/user", "/services", "/conda-store", "/monitoring", "/.well-known")
+"""Paths the platform serves under `domain` (JupyterHub, conda-store, Grafana, cert-manager's HTTP-01
 challenge); the hub also owns `/` and whatever no other route takes."""
 
 # A Helm release name: a DNS-1123 label of at most 53 characters (Helm's own limit).
@@ -83,7 +85,7 @@ def split_values_path(path: str) -> list[str]:
 class ExtensionRoute(Model):
     """A path of the platform's domain served by the extension's Service, through the platform's Ingress."""
 
-    path: str = Field(description="Path prefix, e.g. /podinfo; not /, and not under /hub, /user, /services, /conda-store or /.well-known.")
+    path: str = Field(description="Path prefix, e.g. /podinfo; not /, and not under /hub, /user, /services, /conda-store, /monitoring or /.well-known.")
     service: str = Field(pattern=_SERVICE, description="The Service the chart creates, in the extension's namespace.")
     port: int = Field(ge=1, le=65535, description="The Service's port.")
     websocket: bool = Field(False, description="Forward WebSocket upgrades (NGINX does only for the services it is told).")

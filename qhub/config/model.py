@@ -15,10 +15,12 @@ from pydantic import AliasChoices, Field, StringConstraints, ValidationInfo, fie
 
 from qhub import versions
 from qhub.config.base import QUANTITY_HELP, Model, Problem, parse_quantity, rule_error, rules_error
+from qhub.config.chart_overrides import DaskGatewayOverrides, JupyterHubOverrides
 from qhub.config.errors import clip, quote
 from qhub.config.dns import Dns, dns_problems
 from qhub.config.environments import Environment, EnvironmentFileName
 from qhub.config.extensions import HelmExtensions
+from qhub.config.monitoring import Monitoring
 from qhub.config.profiles import Profiles
 from qhub.config.providers.aws import AmazonWebServices
 from qhub.config.providers.azure import Azure
@@ -139,6 +141,8 @@ class JupyterHubSettings(Model):
 
     idle_timeout_minutes: int = Field(60, ge=5, le=7 * 24 * 60, description="Stop user servers idle this long.")
     max_server_age_hours: int = Field(0, ge=0, le=365 * 24, description="Stop any server after this many hours (0: never; at most a year).")
+    warm_servers: int = Field(0, ge=0, le=1000, description="Room for this many servers of the default profile kept free on the user group (z2jh's user placeholders), so that many users start at once on a warm node; it keeps nodes up (see the README).")
+    overrides: JupyterHubOverrides = Field(default_factory=dict, description="z2jh chart values merged over QHub's, checked against the chart's schema; keys QHub owns (README, Chart overrides) and secrets are refused.")
 
 
 class DaskGatewaySettings(Model):
@@ -146,6 +150,7 @@ class DaskGatewaySettings(Model):
 
     idle_timeout_minutes: int = Field(30, ge=1, le=7 * 24 * 60, description="Stop dask clusters with no client activity this long.")
     cluster_max_workers: int = Field(50, ge=1, le=100_000, description="Most workers one dask cluster may have.")
+    overrides: DaskGatewayOverrides = Field(default_factory=dict, description="dask-gateway chart values merged over QHub's, checked against the chart's schema; keys QHub owns (README, Chart overrides) and secrets are refused.")
 
 
 class QHubConfig(Model):
@@ -175,6 +180,7 @@ class QHubConfig(Model):
     dask_gateway: DaskGatewaySettings = Field(default_factory=DaskGatewaySettings, description="Dask gateway settings.")
     dns: Dns | None = Field(None, description="The DNS record of `domain`, written by the stack in your zone; without it, create the `dns_record` output by hand.")
     helm_extensions: HelmExtensions = Field(default_factory=list, description="More Helm charts (QHub 0.4's and Nebari's shape), installed after the platform's own.")
+    monitoring: Monitoring = Field(default_factory=Monitoring, description="Prometheus and Grafana (at /monitoring/, behind the hub's login) with dashboards of the platform.")
 
     @field_validator("ci_cd", mode="before")
     @classmethod
@@ -242,6 +248,18 @@ class QHubConfig(Model):
         if problems:
             raise rules_error(problems)
         return profiles
+
+    @field_validator("jupyterhub")
+    @classmethod
+    def _warm_servers_on_the_user_group(cls, hub: JupyterHubSettings, info: ValidationInfo) -> JupyterHubSettings:
+        profiles: Profiles | None = info.data.get("profiles")
+        if hub.warm_servers and profiles is not None:
+            default = next((p for p in profiles.jupyterlab if p.default), profiles.jupyterlab[0])
+            if default.gpus:
+                # Placeholders run where user servers do by default (the user group), without GPUs.
+                raise rules_error([(("warm_servers",), f"the default profile {quote(default.display_name)} runs on a GPU group, "
+                                                       "and warm servers are kept on the user group; make a CPU profile the default")])
+        return hub
 
     # -- derived facts, so no other layer dispatches on the provider for them --------------
 

@@ -3,11 +3,11 @@
 Creates, in this order: the platform namespace; the shared storage (SharedStorage); the NGINX
 ingress controller (IngressController); cert-manager and its ClusterIssuers (CertManager); the
 Auth0 application when the config asks the program to create it (Auth0Application); a random
-admin password for password login; then the platform services (dask-gateway, conda-store, SSH)
-whose HubIntegrations the hub takes; JupyterHub; the `helm_extensions` charts (Extensions);
+admin password for password login; then the platform services (dask-gateway, conda-store, SSH,
+and with `monitoring.enabled` Prometheus and Grafana) whose HubIntegrations the hub takes; JupyterHub; the `helm_extensions` charts (Extensions);
 and last the platform's Ingresses for `domain` (qhub/values/routes.py): a mergeable master with
-TLS, and minions routing `/` to the hub, `/conda-store` to conda-store and each extension's route
-to its Service.
+TLS, and minions routing `/` to the hub, `/conda-store` to conda-store, `/monitoring` to Grafana
+(when monitoring is on) and each extension's route to its Service.
 
 Attributes other components use: `namespace_name`, `shared_claim`, `node_selectors`,
 `ingress_class`, `cluster_issuer`, `tls_secret`, `domain`, `k8s_opts`.
@@ -30,6 +30,7 @@ from qhub.platform.dask_gateway import DaskGateway, DaskGatewayArgs
 from qhub.platform.extensions import Extensions
 from qhub.platform.ingress import IngressController
 from qhub.platform.jupyterhub import JupyterHub
+from qhub.platform.monitoring import Monitoring
 from qhub.platform.ssh import Ssh, SshArgs
 from qhub.platform.storage import SharedStorage
 from qhub.platform.tls import CertManager
@@ -78,23 +79,29 @@ class Platform(pulumi.ComponentResource):
         self.dask_gateway = DaskGateway(f"{name}-dask-gateway", config, cluster, DaskGatewayArgs(
             namespace=config.namespace, hub_api_url=f"{hub_internal}/hub/api", conda=CondaMount(),
             depends_on=(self.conda_store.environments_claim,)), opts=in_namespace)
-        self.ssh = Ssh(f"{name}-ssh", config, cluster, SshArgs(namespace=config.namespace, home_claim=self.shared_claim),
-                       opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.storage])))
+        self.ssh = Ssh(f"{name}-ssh", config, cluster, SshArgs(namespace=config.namespace), opts=in_namespace)
         integrations: list[HubIntegration] = [self.dask_gateway.hub, self.conda_store.hub]
+        # Prometheus and Grafana (monitoring.enabled): the hub takes their services, the Ingress their route.
+        self.monitoring = Monitoring(f"{name}-monitoring", config, cluster, config.namespace, hub_internal,
+                                     opts=in_namespace) if config.monitoring.enabled else None
+        if self.monitoring:
+            integrations.append(self.monitoring.hub)
         self.hub = JupyterHub(
             f"{name}-jupyterhub", config, cluster,
             namespace=config.namespace, shared_claim=self.shared_claim, integrations=integrations,
-            depends_on=[self.storage],
+            depends_on=[self.storage, *(self.monitoring.secrets if self.monitoring else [])],
             opts=in_namespace, **login,
         )
         # The admin's extra charts, after every release of the platform; their routes join the Ingresses.
         self.extensions = Extensions(
             f"{name}-extensions", config, cluster, opts=in_namespace,
-            after=[self.ingress, self.tls, self.conda_store, self.dask_gateway, self.ssh, self.hub],
+            after=[self.ingress, self.tls, self.conda_store, self.dask_gateway, self.ssh, self.hub,
+                   *([self.monitoring] if self.monitoring else [])],
         ) if config.helm_extensions else None
         extension_routes = self.extensions.routes if self.extensions else []
         master, *minions = ingress_manifests(config.domain, config.namespace, self.ingress_class, self.tls_secret,
-                                             self.cluster_issuer, [self.hub.route, self.conda_store.route, *extension_routes])
+                                             self.cluster_issuer, [self.hub.route, self.conda_store.route,
+                                              *([self.monitoring.route] if self.monitoring else []), *extension_routes])
         # The Ingresses need the controller's class and cert-manager's issuers to exist. The
         # master keeps the logical name of the single Ingress it replaced, so it updates in place.
         ingress_opts = pulumi.ResourceOptions.merge(
@@ -123,6 +130,8 @@ class Platform(pulumi.ComponentResource):
             "conda_store_url": self.conda_store.url,
             "ssh_command": self.ssh.command,
         })
+        if self.monitoring:
+            self.exports["grafana_url"] = self.monitoring.url
         if self.extensions:
             self.exports["helm_extensions"] = self.extensions.summary
         if hasattr(self, "hub_passwords"):

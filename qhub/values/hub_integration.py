@@ -35,6 +35,9 @@ class HubService:
     display: bool = True
     scopes: tuple[str, ...] = ()
     """Hub API scopes the service's token needs (e.g. read:users for conda-store)."""
+    api_token_value: Any = None
+    """The token itself (a secret Output), for the hub's checksum only: the hub reads the token by
+    `api_token`, so a new one must roll the hub (qhub/platform/checksums.py). Never a value."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class HubIntegration:
     """Mounts of those volumes in the user container."""
     server_token_scopes: tuple[str, ...] = ()
     """Scopes user servers' tokens need, e.g. access:services!service=dask-gateway."""
+    user_scopes: tuple[str, ...] = ()
+    """Scopes every user holds without their servers' tokens needing them, e.g.
+    access:services!service=grafana for a service users log in to through the hub (OAuth)."""
     egress: tuple[Mapping[str, Any], ...] = ()
     """NetworkPolicy egress rules user servers need: z2jh's policy lets them reach the hub, the
     proxy and the internet, but no other pod in the cluster."""

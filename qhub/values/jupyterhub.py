@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, Placement, tolerations_for
 from qhub.config import QHubConfig
 from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
 from qhub.values.hub_config import source as hub_source
@@ -87,6 +87,9 @@ class HubFacts:
     """Auth0 tenant domain (a string or an Output) for Auth0 login."""
     init_image: str = "docker.io/library/busybox:1.37.0"
     """Image of the init container that prepares home and group folders."""
+    placements: Sequence[Placement] = ()
+    """Every node group's selector and the tolerations of its taints (ClusterOutputs.placements):
+    a user server tolerates the taints of the group it lands on (GPU, AKS spot)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Reserved for values other components must add (merged last)."""
 
@@ -123,6 +126,14 @@ def profile_entries(config: QHubConfig, facts: HubFacts) -> list[dict[str, Any]]
             limits = dict(override.get("extra_resource_limits") or {})
             limits["nvidia.com/gpu"] = profile.gpus
             override["extra_resource_limits"] = limits
+        if "node_selector" in override or "tolerations" in override:
+            # Its list replaces the spawner's (singleuser.extraTolerations, the user group's), so
+            # it carries the tolerations of the group its node selector (merged into the user
+            # group's, None removing a key, as KubeSpawner merges it) lands on.
+            placed = {key: value for key, value in {**facts.user_selector, **(override.get("node_selector") or {})}.items()
+                      if value is not None}
+            own = list(override.get("tolerations") or [])
+            override["tolerations"] = own + [t for t in tolerations_for(placed, facts.placements) if t not in own]
         entries.append({
             "slug": _slug(profile.display_name),
             "display_name": profile.display_name,
@@ -173,8 +184,10 @@ def hub_data(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubInte
         for integration in integrations for service in integration.services
     ]
     scopes: list[str] = []
+    user_scopes: list[str] = []
     for integration in integrations:
         scopes.extend(s for s in integration.server_token_scopes if s not in scopes)
+        user_scopes.extend(s for s in integration.user_scopes if s not in user_scopes)
     return {
         "auth": login,
         "users": users,
@@ -185,6 +198,7 @@ def hub_data(config: QHubConfig, facts: HubFacts, integrations: Sequence[HubInte
         "home": {"volume": SHARED_VOLUME, "mount_root": HOME_ROOT, "init_image": facts.init_image},
         "services": services,
         "server_token_scopes": scopes,
+        "user_scopes": user_scopes,
     }
 
 
@@ -255,6 +269,7 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
         mounts.extend(dict(m) for m in integration.volume_mounts)
         egress.extend(dict(rule) for rule in integration.egress)
     hub = config.jupyterhub
+    user_tolerations = tolerations_for(facts.user_selector, facts.placements)
     values: dict[str, Any] = {
         "hub": {
             "image": _image(config.default_images.hub),
@@ -286,6 +301,8 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             "storage": {"type": "none", "homeMountPath": f"{HOME_ROOT}/jovyan", "extraVolumes": volumes, "extraVolumeMounts": mounts},
             "extraEnv": singleuser_env,
             "networkPolicy": {"egress": egress},
+            # The user group's taints (an AKS spot pool's); z2jh's image pullers take them too.
+            **({"extraTolerations": user_tolerations} if user_tolerations else {}),
         },
         "scheduling": {
             "userScheduler": {"enabled": True, "nodeSelector": general},

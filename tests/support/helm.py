@@ -10,9 +10,12 @@ schema error is a HelmError. The binary is the one scripts/install-binaries put 
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +71,59 @@ def chart_source(chart: str, version: str, charts: Path | None = None) -> Path:
     return path
 
 
+def _enabled(values: dict[str, Any], condition: str, unset: bool) -> bool:
+    """A dependency's `condition` (dotted paths, the first that is set decides), as Helm reads it;
+    `unset` when no path is set."""
+    for path in condition.split(","):
+        node: Any = values
+        for key in path.strip().split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, bool):
+            return node
+    return unset
+
+
+_WITHOUT: dict[tuple[Path, tuple[str, ...]], Path] = {}
+
+
+def _without_disabled_dependencies(source: Path, values: dict[str, Any]) -> Path:
+    """The chart, or a copy of it without the dependencies the shared folder lacks.
+
+    helm refuses to render a chart whose Chart.yaml names a dependency missing from charts/,
+    even one its values disable (a packaging check: a disabled dependency renders nothing).
+    kube-prometheus-stack's folder holds only its `crds` subchart; QHub disables the others.
+    A missing dependency the values enable is an error here, as it would be a gap in the render.
+    """
+    chart = yaml.safe_load((source / "Chart.yaml").read_text())
+    dependencies = chart.get("dependencies") or []
+    missing = [d for d in dependencies if not (source / "charts" / d["name"]).is_dir()
+               and not any((source / "charts").glob(f"{d['name']}-*.tgz"))]
+    if not missing:
+        return source
+    # Given values first, then the chart's defaults, as Helm coalesces them.
+    defaults = yaml.load((source / "values.yaml").read_text(), Loader=_Loader) or {}
+    enabled = [d["name"] for d in missing
+               if _enabled(values, d.get("condition") or "", _enabled(defaults, d.get("condition") or "", True))]
+    if enabled:
+        raise HelmError(f"{source.name}: dependencies {enabled} are enabled but not in {source / 'charts'}")
+    key = (source, tuple(sorted(d["name"] for d in missing)))
+    if key not in _WITHOUT:
+        copy = Path(tempfile.mkdtemp(prefix=f"qhub-{source.name}-")) / source.name
+        atexit.register(shutil.rmtree, copy.parent, True)
+        shutil.copytree(source, copy)
+        chart["dependencies"] = [d for d in dependencies if d not in missing]
+        (copy / "Chart.yaml").write_text(yaml.safe_dump(chart, sort_keys=False))
+        _WITHOUT[key] = copy
+    return _WITHOUT[key]
+
+
 def render(chart: str, version: str, release_name: str, namespace: str, values: dict[str, Any],
            kube_version: str, *, include_crds: bool = True, charts: Path | None = None) -> list[dict[str, Any]]:
     """The objects `helm template` renders, in its order (CRDs of the chart's crds/ first)."""
     if not HELM.is_file():
         raise HelmError(f"{HELM} is missing: run scripts/bootstrap --dev")
     command = [
-        str(HELM), "template", release_name, str(chart_source(chart, version, charts)),
+        str(HELM), "template", release_name, str(_without_disabled_dependencies(chart_source(chart, version, charts), values)),
         "--namespace", namespace, "--kube-version", f"{kube_version}.0" if kube_version.count(".") == 1 else kube_version,
         "--values", "-",
     ]
@@ -98,12 +147,24 @@ def render_release(release: PlannedResource, kube_version: str, charts: Path | N
 EXTENSIONS_TYPE = "qhub:platform:Extensions"
 
 
+# Charts the platform installs whose sources are not in ../shared/charts, so helm cannot render
+# them offline: monitoring's exporters (kube-prometheus-stack's folder holds only its `crds`
+# subchart). The tests stop at those releases' values (tests/test_monitoring_values.py).
+UNRENDERED_CHARTS = frozenset({versions.KUBE_STATE_METRICS_CHART.name, versions.NODE_EXPORTER_CHART.name})
+
+
 def releases(plan: Plan) -> list[PlannedResource]:
-    """The plan's releases of the charts in ../shared/charts: all but the admin's `helm_extensions`.
-    Their charts are whatever the admin names and are not in the shared folder, so helm cannot
-    render them offline: the tests stop at those releases' inputs (tests/test_extensions.py)."""
+    """The plan's releases of the charts in ../shared/charts: all but the admin's `helm_extensions`
+    and UNRENDERED_CHARTS. The extensions' charts are whatever the admin names and are not in the
+    shared folder, so helm cannot render them offline: the tests stop at those releases' inputs
+    (tests/test_extensions.py)."""
     extensions = {r.urn for r in plan.of_type(EXTENSIONS_TYPE)}
-    return [r for r in plan.of_type(RELEASE_TYPE) if r.parent not in extensions]
+    return [r for r in plan.of_type(RELEASE_TYPE) if r.parent not in extensions and r.inputs["chart"] not in UNRENDERED_CHARTS]
+
+
+def unrendered_releases(plan: Plan) -> list[PlannedResource]:
+    """The plan's releases of UNRENDERED_CHARTS."""
+    return [r for r in plan.of_type(RELEASE_TYPE) if r.inputs["chart"] in UNRENDERED_CHARTS]
 
 
 def release_named(plan: Plan, release_name: str) -> PlannedResource:

@@ -185,9 +185,12 @@ def configure_services(c: Any, data: dict[str, Any]) -> None:
         if service["scopes"]:
             roles.append({"name": f"qhub-service-{service['name']}", "scopes": list(service["scopes"]), "services": [service["name"]]})
     extra = list(data["server_token_scopes"])
+    # A server token gets only the scopes its user holds, so users get the scopes too; some
+    # (logging in to a service through the hub) only users need.
+    user_scopes = [*extra, *(s for s in data.get("user_scopes", []) if s not in extra)]
+    if user_scopes:
+        roles.append({"name": "user", "scopes": ["self", *user_scopes]})
     if extra:
-        # A server token gets only the scopes its user holds, so users get the scopes too.
-        roles.append({"name": "user", "scopes": ["self", *extra]})
         c.Spawner.server_token_scopes = [*DEFAULT_SERVER_SCOPES, *extra]
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
