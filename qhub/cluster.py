@@ -6,7 +6,7 @@ SDK, so the platform runs unchanged on every provider.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -16,8 +16,37 @@ import pulumi_kubernetes as k8s
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "present"
 GPU_TAINT_EFFECT = "NoSchedule"
+
+
+def toleration(key: str, value: str, effect: str) -> dict[str, str]:
+    """A pod toleration of exactly the taint key=value:effect, as the Kubernetes API writes it."""
+    return {"key": key, "operator": "Equal", "value": value, "effect": effect}
+
+
+GPU_TOLERATION = toleration(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)
+
+
+def tolerations_for(selector: Mapping[str, str], placements: Iterable[Placement]) -> list[dict[str, str]]:
+    """The tolerations a pod with this node selector needs: those of every group whose own
+    selector it includes (the groups it can land on), each toleration once."""
+    needed: list[dict[str, str]] = []
+    for placement in placements:
+        if placement.node_selector.items() <= selector.items():
+            needed.extend(dict(t) for t in placement.tolerations if dict(t) not in needed)
+    return needed
+
+
 # RFC 1918: the private address ranges.
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How pods land on one node group: the labels that select its nodes, and the tolerations
+    of the taints those nodes carry (GPU groups', AKS spot pools')."""
+
+    node_selector: Mapping[str, str]
+    tolerations: Sequence[Mapping[str, str]] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,10 @@ class ClusterOutputs:
     """The static IP the ingress controller's load balancer takes, where the cloud reserves one."""
     gpu_node_groups: Sequence[str] = ()
     """Node groups with NVIDIA GPUs, tainted nvidia.com/gpu=present:NoSchedule."""
+    node_tolerations: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=dict)
+    """Tolerations a pod needs to run on each node group, by group name: one per taint the
+    group's nodes carry, whether the program sets it (GPU groups) or the cloud does (AKS spot
+    pools). A group missing here carries no taint."""
     node_cidrs: Sequence[pulumi.Input[str]] = ()
     """Address ranges the nodes' own addresses come from, for network plugins that match node
     addresses by ipBlock: the kubelet mounts NFS volumes from them, so in-cluster NFS servers
@@ -116,3 +149,11 @@ class ClusterOutputs:
     def selector(self, group: str) -> dict[str, str]:
         """Node selector of one group (a copy, safe to put into values)."""
         return dict(self.node_selectors[group])
+
+    def tolerations(self, group: str) -> list[dict[str, str]]:
+        """Tolerations of one group's taints (copies, safe to put into values)."""
+        return [dict(t) for t in self.node_tolerations.get(group, ())]
+
+    def placements(self) -> list[Placement]:
+        """Every group's selector and tolerations, in config order."""
+        return [Placement(self.selector(group), self.tolerations(group)) for group in self.node_selectors]
