@@ -20,6 +20,11 @@ and OAuthenticator as they are.
    (pre_spawn_start, auth state hook, group overrides, apply_user_options, pre_spawn_hook,
    KubeSpawner.start: load_user_options, get_pod_manifest, modify_pod_hook) up to the request
    that creates the pod.
+4. For each service login the job names (a platform service that logs users in through the hub,
+   as Grafana does with generic_oauth), a user logs in to the hub, then the hub's OAuth provider
+   is driven as the service drives it: the browser at the authorize URL with the service's
+   client id, redirect URI and a PKCE challenge, then the service's own requests for the token
+   (client secret in the form) and for the user's model with that token.
 
 Two boundaries are faked, and only these (each class below says why):
 - the identity provider's HTTP answers (FakeIdentityProvider, the authenticator's HTTP client);
@@ -31,9 +36,12 @@ Two boundaries are faked, and only these (each class below says why):
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import os
+import secrets
 import sys
 import traceback
 from html.parser import HTMLParser
@@ -349,6 +357,72 @@ async def log_in(app: JupyterHub, base_url: str, idp: FakeIdentityProvider, inde
         browser.close()
 
 
+async def _log_in_browser(browser: Browser, idp: FakeIdentityProvider, code: str, login: dict[str, Any]) -> dict[str, Any]:
+    if "password" in login:
+        return await password_login(browser, login["user"], login["password"])
+    return await oauth_login(browser, idp, code, login["identity"])
+
+
+async def service_login(app: JupyterHub, base_url: str, idp: FakeIdentityProvider, index: int,
+                        login: dict[str, Any], service: dict[str, Any]) -> dict[str, Any]:
+    """`login`'s user logs in to the hub, then to `service` through the hub's OAuth provider, as
+    an OAuth client such as Grafana's generic_oauth does it; then the refusals: a redirect URI
+    other than the service's, and a wrong client secret."""
+    browser = Browser(base_url)
+    client = SimpleAsyncHTTPClient(force_instance=True)
+    try:
+        hub_login = await _log_in_browser(browser, idp, f"service-code-{index}", login)
+        if hub_login["status"] != 302 or "jupyterhub-hub-login" not in browser.cookies:
+            return {"hub_login": hub_login["status"]}
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        state = secrets.token_urlsafe(16)
+
+        def authorize_query(redirect_uri: str) -> str:
+            return urlencode({"response_type": "code", "client_id": service["client_id"], "redirect_uri": redirect_uri,
+                              "state": state, "code_challenge": challenge, "code_challenge_method": "S256"})
+
+        async def token_request(code: str, client_secret: str) -> HTTPResponse:
+            form = {"grant_type": "authorization_code", "code": code, "redirect_uri": service["redirect_uri"],
+                    "client_id": service["client_id"], "client_secret": client_secret, "code_verifier": verifier}
+            return await client.fetch(base_url + service["token_path"], method="POST", body=urlencode(form),
+                                      headers={"Content-Type": "application/x-www-form-urlencoded"}, raise_error=False)
+
+        authorize = await browser.request(service["authorize_path"] + "?" + authorize_query(service["redirect_uri"]))
+        location = urlparse(authorize.headers.get("Location", ""))
+        back = {k: v[0] for k, v in parse_qs(location.query).items()}
+        result: dict[str, Any] = {
+            "hub_login": hub_login["status"],
+            "authorize": {"status": authorize.code, "redirect": f"{location.scheme}://{location.netloc}{location.path}",
+                          "state_kept": back.get("state") == state, "code_given": bool(back.get("code"))},
+        }
+        if not back.get("code"):
+            return result
+        wrong_secret = await token_request(back["code"], service["client_secret"] + "-wrong")
+        token = await token_request(back["code"], service["client_secret"])
+        result["wrong_secret_status"] = wrong_secret.code
+        result["token"] = {"status": token.code}
+        if token.code != 200:
+            result["token"]["body"] = token.body.decode(errors="replace")[:500]
+            return result
+        answer = json.loads(token.body)
+        access = orm.APIToken.find(app.db, answer["access_token"])
+        result["token"].update({"token_type": answer.get("token_type"),
+                                "scopes": sorted(access.scopes) if access is not None else None,
+                                "client": access.oauth_client.identifier if access is not None and access.oauth_client else None})
+        user = await client.fetch(base_url + service["user_path"], headers={"Authorization": f"Bearer {answer['access_token']}"},
+                                  raise_error=False)
+        result["user"] = {"status": user.code, "model": json.loads(user.body) if user.code == 200 else None}
+        # The same code again (replayed), and an authorize request for another redirect URI.
+        result["replayed_code_status"] = (await token_request(back["code"], service["client_secret"])).code
+        elsewhere = await browser.request(service["authorize_path"] + "?" + authorize_query("https://elsewhere.example.invalid/callback"))
+        result["other_redirect"] = {"status": elsewhere.code, "location": elsewhere.headers.get("Location")}
+        return result
+    finally:
+        client.close()
+        browser.close()
+
+
 def hub_state(app: JupyterHub) -> dict[str, Any]:
     """What JupyterHub made of the configuration: its database after initialize."""
     db = app.db
@@ -398,6 +472,9 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
             app.db.commit()
             app.users.add(stale)
             report["stale_users"][name] = {slug: await spawn(app, spawns, name, slug) for slug in slugs[:1]}
+        report["service_logins"] = {
+            f"{service['name']}/{login['label']}": await service_login(app, base_url, idp, index, login, service)
+            for service in job.get("service_logins", []) for index, login in enumerate(service["logins"])}
     finally:
         server.stop()
         await kubernetes.stop()

@@ -16,12 +16,15 @@ The only thing the tests make up about a login is what the identity provider ans
 
 from __future__ import annotations
 
+import configparser
 import json
+import re
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -33,7 +36,7 @@ from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL as GCP_LABEL
 from qhub.config import QHubConfig, load_file
 from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
 from qhub.values.jupyterhub import ADMIN_PASSWORD_ENV, PASSWORD_ENV
-from tests.conftest import ROOT, all_plans, plan_sources
+from tests.conftest import ROOT, all_plans, plan_of_label
 from tests.support.container import Container, container_of, find, plan_objects, run_in
 from tests.support.helm import stack_kubernetes_version
 
@@ -67,7 +70,9 @@ class HubRun:
     container: Container
     report: dict[str, Any]
     """The driver's report: hub (JupyterHub's state after initialize), logins, users (offered
-    profiles and, per profile slug, the pod or the error of its spawn), stale_users."""
+    profiles and, per profile slug, the pod or the error of its spawn), stale_users, and
+    service_logins ("<service>/<user>": the OAuth exchange of a service that logs users in
+    through the hub, tests/runtimes/hub_driver.py)."""
 
     def offered(self, user: str) -> list[dict[str, Any]]:
         return list(self.report["users"][user]["offered"])
@@ -127,13 +132,50 @@ def logins(config: QHubConfig, container: Container) -> list[dict[str, Any]]:
     return [*listed, *refused]
 
 
+GRAFANA_DEPLOYMENT = "grafana"
+GRAFANA_CONTAINER = "grafana"
+_GRAFANA_ENV = re.compile(r"\$__env\{([^}]+)\}")
+
+
+def grafana_ini(container: Container) -> configparser.ConfigParser:
+    """grafana.ini as the Grafana container reads it: the rendered chart's file at its path in the
+    container, with `$__env{NAME}` expanded from the container's environment, as Grafana does."""
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read_string(container.files["/etc/grafana/grafana.ini"].decode())
+    for section in ini.sections():
+        for key, value in ini.items(section):
+            ini.set(section, key, _GRAFANA_ENV.sub(lambda m: container.env[m[1]], value))
+    return ini
+
+
+def service_logins(config: QHubConfig, objects: list[dict[str, Any]], hub: Container) -> list[dict[str, Any]]:
+    """The services that log users in through the hub, as the driver plays them: Grafana, with the
+    client id, secret, redirect URI and URLs its rendered grafana.ini gives (the authorize URL on
+    the public host, the token and user URLs in the cluster: the driver sends each to the hub by
+    its path); every listed user logs in."""
+    if not config.monitoring.enabled:
+        return []
+    deployment = find(objects, "Deployment", GRAFANA_DEPLOYMENT, config.namespace)
+    grafana = container_of(objects, deployment, GRAFANA_CONTAINER)
+    ini = grafana_ini(grafana)
+    oauth, root = ini["auth.generic_oauth"], ini["server"]["root_url"]
+    return [{
+        "name": "grafana", "client_id": oauth["client_id"], "client_secret": oauth["client_secret"],
+        "redirect_uri": root.rstrip("/") + "/login/generic_oauth",
+        "authorize_path": urlparse(oauth["auth_url"]).path, "token_path": urlparse(oauth["token_url"]).path,
+        "user_path": urlparse(oauth["api_url"]).path,
+        "logins": [entry for entry in logins(config, hub) if entry["label"] in config.security.users],
+    }]
+
+
 def hub_labels() -> list[str]:
     """Labels of every plan the repository promises (conftest.all_plans)."""
     return sorted(all_plans())
 
 
 def _run_hub(label: str, config: QHubConfig, objects: list[dict[str, Any]], container: Container) -> HubRun:
-    job = {"argv": container.argv, "logins": logins(config, container), "stale_users": [STALE_USER]}
+    job = {"argv": container.argv, "logins": logins(config, container), "stale_users": [STALE_USER],
+           "service_logins": service_logins(config, objects, container)}
     done = run_in(container, [str(HUB_PYTHON), str(DRIVER)], input=json.dumps(job), cwd=HUB_WORKDIR, timeout=300)
     if done.returncode != 0:
         raise HubRunError(f"{label}: the hub exited with {done.returncode}:\n{done.stderr[-6000:]}")
@@ -151,8 +193,9 @@ def _start(label: str) -> Future[HubRun]:
     then run the hub in the background."""
     if label not in _RUNS:
         try:
-            plan = all_plans()[label]()
-            config = load_file(plan_sources()[label]).config
+            thunk, source = plan_of_label(label)
+            plan = thunk()
+            config = load_file(source).config
             objects = plan_objects(plan, stack_kubernetes_version(config))
             container = container_of(objects, find(objects, "Deployment", HUB_DEPLOYMENT, config.namespace), HUB_CONTAINER)
         except Exception as error:  # reported to whoever asks for this label, not to a prefetching caller
