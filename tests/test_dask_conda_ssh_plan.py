@@ -109,7 +109,8 @@ def test_ssh_exposed_on_a_load_balancer_and_outputs() -> None:
     plan = _plan(ROOT / "stacks" / "staging.yaml")
     service = _by_name(plan)["layer2-ssh-service"].inputs
     assert service["spec"]["type"] == "LoadBalancer"
-    assert {p["port"] for p in service["spec"]["ports"]} == {22, 2222}
+    # Port 22 only: no SFTP (qhub/platform/ssh.py says why).
+    assert {p["port"] for p in service["spec"]["ports"]} == {22}
     assert plan.outputs["ssh_command"].startswith("ssh -p 22 <jupyterhub-user>@")
     assert plan.outputs["dask_gateway_address"] == "https://staging.jupyter.example-lab.org/services/dask-gateway"
     assert plan.outputs["conda_store_url"] == "https://staging.jupyter.example-lab.org/conda-store"

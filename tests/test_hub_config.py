@@ -14,6 +14,7 @@ import dataclasses
 import gzip
 import hashlib
 import json
+import os
 import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -283,6 +284,42 @@ def test_home_init_script_sets_modes(tmp_path: Path) -> None:
     subprocess.run([*init["command"], str(tmp_path), *init["args"][1:]], check=True, env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
     assert oct((tmp_path / "home" / "lin-wei").stat().st_mode & 0o7777) == "0o700"
     assert oct((tmp_path / "home" / "shared" / "climate").stat().st_mode & 0o7777) == "0o2770"
+
+
+def _as_the_container(init: dict[str, Any], capabilities: list[str]) -> list[str]:
+    """setpriv: the init container's user and group, no supplementary groups, no new privileges,
+    and only these capabilities (a root process gets its bounding set when it executes)."""
+    context = init["securityContext"]
+    added = ",".join(f"+{name.lower()}" for name in capabilities)
+    return ["setpriv", f"--reuid={context['runAsUser']}", f"--regid={context['runAsGroup']}", "--clear-groups",
+            "--no-new-privs", f"--bounding-set=-all,{added}"]
+
+
+def test_home_init_script_keeps_the_setgid_bit_with_the_containers_capabilities(tmp_path: Path) -> None:
+    """The script the hub put into the pod, run by this machine's kernel as the container runs
+    it: root, its group only, exactly the capabilities it adds back, the real chown. Root is not
+    in the group folder's group, so the kernel keeps `chmod 2770`'s setgid bit only with FSETID;
+    the same run without FSETID shows it dropped."""
+    if os.geteuid() != 0:
+        pytest.skip("runs the script as the container's root with its capabilities: needs root, as CI has")
+    pod = hub_run("stack-staging").pod("lin-wei", "Small Instance")
+    (init,) = [c for c in pod["spec"]["initContainers"] if c["name"] == "qhub-home"]
+    assert init["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    added = list(init["securityContext"]["capabilities"]["add"])
+    _, user, uid, gid, *group_specs = init["args"]
+    group, group_gid = group_specs[0].split(":")
+
+    def run_script(root: Path, capabilities: list[str]) -> tuple[os.stat_result, os.stat_result]:
+        root.mkdir()
+        subprocess.run([*_as_the_container(init, capabilities), *init["command"], str(root), *init["args"][1:]],
+                       check=True, env={"PATH": "/usr/bin:/bin"})
+        return (root / "home" / user).stat(), (root / "home" / "shared" / group).stat()
+
+    home, folder = run_script(tmp_path / "as-planned", added)
+    assert (home.st_mode & 0o7777, home.st_uid, home.st_gid) == (0o700, int(uid), int(gid))
+    assert (folder.st_mode & 0o7777, folder.st_uid, folder.st_gid) == (0o2770, 0, int(group_gid))
+    _, folder = run_script(tmp_path / "without-fsetid", [name for name in added if name != "FSETID"])
+    assert folder.st_mode & 0o7777 == 0o770
 
 
 # The hub-side module before the fix: it spread KubeSpawner.volume_mounts into a list, which

@@ -30,9 +30,8 @@ REPORT = Path(os.environ.get("QHUB_CHECKOV_REPORT", ROOT / "tmp" / "checkov-repo
 PLANS = all_plans()
 
 # Workloads with a privileged container, each for a reason given where it is defined:
-# conda-store's and the shared drive's NFS servers (the kernel's NFS server) and
-# jupyterhub-ssh's sftp (sshd's chroot and user switch, privileged in its own chart).
-PRIVILEGED = frozenset({"Deployment/conda-store", "Deployment/qhub-nfs-server", "Deployment/jupyterhub-ssh"})
+# conda-store's and the shared drive's NFS servers (the kernel's NFS server).
+PRIVILEGED = frozenset({"Deployment/conda-store", "Deployment/qhub-nfs-server"})
 CONDA_STORE = frozenset({"Deployment/conda-store"})
 ALL = None
 
@@ -41,9 +40,9 @@ ALLOWED: dict[str, tuple[frozenset[str] | None, str]] = {
     "CKV_K8S_43": (ALL, "images are pinned by tag in qhub/versions.py, by design, not by digest"),
     "CKV_K8S_15": (ALL, "a pinned tag does not move, so IfNotPresent runs what Always would pull"),
     "CKV_K8S_11": (ALL, "no CPU limits: they throttle bursts (CFS quota) and isolate nothing requests do not"),
-    "CKV_K8S_22": (ALL, "the images write into their own file systems (conda's package cache, sshd's and "
-                        "exportfs's run files); not verified read-only without running them"),
-    "CKV_K8S_40": (ALL, "containers run as their images' own users (conda-store's is 1000), which own the "
+    "CKV_K8S_22": (ALL, "the images write into their own file systems (conda's package cache, exportfs's "
+                        "run files); not verified read-only without running them"),
+    "CKV_K8S_40": (ALL, "containers run as their images' own users (conda-store's and ssh's are 1000), which own the "
                         "images' files; the privileged ones as root"),
     "CKV_K8S_16": (PRIVILEGED, "privileged containers, see PRIVILEGED"),
     "CKV_K8S_20": (PRIVILEGED, "Kubernetes refuses allowPrivilegeEscalation: false on a privileged container"),

@@ -1,6 +1,6 @@
 """Least privilege in every container QHub defines itself, in every plan.
 
-QHub's own Deployments (conda-store, SSH/SFTP, the in-cluster NFS server) as planned, and the
+QHub's own Deployments (conda-store, SSH, the in-cluster NFS server) as planned, and the
 init container the hub adds to every user pod as the real hub's spawn makes it
 (tests/support/hub.py): no privilege escalation, no capabilities but those a named need adds
 back, the runtime's seccomp profile, a non-root user, CPU and memory requests and a memory
@@ -24,11 +24,11 @@ PLANS = all_plans()
 PRIVILEGED = {
     ("conda-store", "nfs-server"): "the kernel's NFS server exporting the store",
     ("qhub-nfs-server", "nfs-server"): "the kernel's NFS server exporting the shared drive",
-    ("jupyterhub-ssh", "sftp"): "sshd's chroot and user switch; jupyterhub-ssh's chart runs it privileged",
 }
 # (workload, container) -> capabilities added back, and why.
 ADDED_CAPABILITIES = {
-    ("user pod", "qhub-home"): ({"CHOWN", "DAC_OVERRIDE", "FOWNER"}, "creates users' folders and hands them over"),
+    ("user pod", "qhub-home"): ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"},
+                                "creates users' folders, hands them over and keeps the group folders' setgid bit"),
 }
 
 
@@ -67,6 +67,10 @@ def problems(workload: str, pod_spec: Mapping[str, Any]) -> list[str]:
         non_root = context.get("runAsNonRoot", pod_context.get("runAsNonRoot"))
         if not non_root and not added:
             found.append(f"{where}: may run as root (runAsNonRoot {non_root}, runAsUser {user})")
+        if non_root and not isinstance(user, int):
+            # The kubelet checks runAsNonRoot against the image's user, and refuses to start a
+            # container whose image names its user (USER jovyan) instead of giving a number.
+            found.append(f"{where}: runAsNonRoot without a numeric runAsUser")
     return found
 
 
@@ -86,7 +90,7 @@ def test_user_pods_home_init_container_runs_with_least_privilege() -> None:
     (init,) = [c for c in pod["spec"]["initContainers"] if c["name"] == "qhub-home"]
     # Only the init container is QHub's; the notebook container is z2jh's and KubeSpawner's.
     assert not problems("user pod", {**pod["spec"], "initContainers": [init], "containers": []})
-    # Root with three capabilities and nothing else: it makes folders for other users.
+    # Root with four capabilities and nothing else: it makes folders for other users.
     assert init["securityContext"]["runAsUser"] == 0
 
 

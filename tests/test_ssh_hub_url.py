@@ -1,15 +1,15 @@
 """The hub URL QHub gives jupyterhub-ssh leads to JupyterHub's proxy, as the real chart deploys it.
 
-jupyterhub-ssh's ssh server (a Python asyncssh app) and its sftp image cannot run here: the
-server is not on PyPI (the PyPI package `jupyterhub-ssh` is an unrelated hub extension) and the
-images cannot be pulled. What does run is the z2jh chart, rendered by the real helm from the
-plan's release (tests/support/helm.py). Both servers send every request to `hubUrl`: token
-checks (/hub/api/...) and terminals (/user/<name>/...). So here the URL must name the chart's
+jupyterhub-ssh's ssh server (a Python asyncssh app) cannot run here: it is not on PyPI (the
+PyPI package `jupyterhub-ssh` is an unrelated hub extension) and its image cannot be pulled.
+What does run is the z2jh chart, rendered by the real helm from the plan's release
+(tests/support/helm.py). The server sends every request to `hubUrl`: token checks and server
+starts (/hub/api/...) and terminals (/user/<name>/...). So here the URL must name the chart's
 proxy Service, that Service must lead to the proxy's HTTP port, and the network policies of
 the plan (QHub's for the ssh pod, the chart's for the proxy) must let the ssh pod through.
 
-The URL itself comes from qhub.values.ssh.hub_url: in the plan it sits in the Secret next to
-the host key, so the whole Secret's content is "[secret]" there.
+The URL itself comes from qhub.values.ssh.hub_url: in the plan it sits in the server's
+values.yaml in the Secret next to the host key, so the whole Secret's content is "[secret]" there.
 """
 
 from __future__ import annotations

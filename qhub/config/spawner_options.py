@@ -21,12 +21,22 @@ KUBESPAWNER_OVERRIDE_KEYS = frozenset({
     "args", "cmd", "cpu_guarantee", "cpu_limit", "default_url", "environment",
     "extra_annotations", "extra_container_config", "extra_containers", "extra_labels",
     "extra_pod_config", "extra_resource_guarantees", "extra_resource_limits", "image",
-    "image_pull_policy", "image_pull_secrets", "init_containers", "lifecycle_hooks",
+    "image_pull_policy", "image_pull_secrets", "lifecycle_hooks",
     "mem_guarantee", "mem_limit", "node_affinity_preferred", "node_affinity_required",
     "node_selector", "notebook_dir", "pod_affinity_preferred", "pod_affinity_required",
     "pod_anti_affinity_preferred", "pod_anti_affinity_required", "priority_class_name",
-    "start_timeout", "storage_capacity", "tolerations", "volume_mounts", "volumes", "working_dir",
+    "start_timeout", "storage_capacity", "tolerations", "working_dir",
 })
+# Options the hub fills before KubeSpawner applies the profile's override (z2jh's entries, then
+# QHub's pre_spawn_hook: the home mount, group folders, conda environments, the home init
+# container). KubeSpawner sets an override that is not a mapping merged into a mapping by
+# replacing the whole value, so a profile's list would silently drop all of those. Refused, with
+# what to do instead.
+HUB_FILLED_KEYS = {
+    "volumes": "share files through the group folders (/home/shared/<group>) and conda-store's environments",
+    "volume_mounts": "share files through the group folders (/home/shared/<group>) and conda-store's environments",
+    "init_containers": "put setup steps into the image (image/jupyterlab) or into lifecycle_hooks.postStart",
+}
 # The seed format's misspellings, mapped to the KubeSpawner names they mean.
 KUBESPAWNER_ALIASES = {"cpu_guarentee": "cpu_guarantee", "mem_guarentee": "mem_guarantee"}
 QHUB_MANAGED_KEYS = frozenset({"uid", "gid", "supplemental_gids", "fs_gid"})
@@ -58,6 +68,10 @@ def checked(override: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
 def _name_problem(key: str, name: str) -> Problem | None:
     if name in QHUB_MANAGED_KEYS:
         return ((key,), "set from security.users and security.groups; a profile cannot override it")
+    if name in HUB_FILLED_KEYS:
+        return ((key,), "a profile cannot set it: KubeSpawner would replace the hub's whole list, dropping the home "
+                        "folder, the group folders, the conda environments and the hub's init containers; "
+                        f"instead, {HUB_FILLED_KEYS[name]}")
     if name not in KUBESPAWNER_OVERRIDE_KEYS:
         import difflib  # only on error: keeps `qhub validate` fast
 

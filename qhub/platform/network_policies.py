@@ -10,8 +10,8 @@ These fence the rest, each admitting only its clients:
   cannot send to private addresses, so their own egress keeps them off it). Egress:
   DNS, the hub API, and the internet (conda channels, PyPI), no other private address.
 - the in-cluster NFS server of the shared drive: NFS from the nodes' addresses; no egress.
-- SSH/SFTP: their two ports from anywhere (their load balancer); egress only DNS, the hub and
-  the proxy, through which they check tokens and reach user servers.
+- SSH: its port from anywhere (its load balancer); egress only DNS, the hub and the proxy,
+  through which it checks tokens and reaches user servers.
 - dask schedulers and workers: from the gateway's proxy (scheduler and dashboard ports), the
   gateway's API server (the scheduler's API port) and other dask pods of the gateway; egress to
   DNS, the gateway's API, other dask pods and the internet, as z2jh lets user servers. A policy
@@ -128,7 +128,7 @@ def nfs_server_spec(pod_labels: Mapping[str, str], nfs_port: int, node_cidrs: Se
 def ssh_spec(pod_labels: Mapping[str, str], ports: Sequence[int | str]) -> dict[str, Any]:
     return policy_spec(
         {"matchLabels": dict(pod_labels)},
-        # Users connect through the load balancer from anywhere; only the two servers' ports.
+        # Users connect through the load balancer from anywhere; only the server's port.
         ingress=[{"ports": tcp(*ports)}],
         # Tokens are checked with the hub (directly and through the proxy, hubUrl), terminals
         # and files are reached through the proxy; nothing else.

@@ -2,8 +2,8 @@
 
 Every pod runs under the container runtime's default seccomp profile. Every container runs as
 a non-root user with no privilege escalation and no capabilities; the only exceptions are the
-privileged containers that cannot work otherwise (an in-kernel NFS server, jupyterhub-ssh's
-sftp), and each says why where it is defined.
+privileged containers that cannot work otherwise (the in-kernel NFS servers), and each says
+why where it is defined.
 """
 
 from __future__ import annotations

@@ -1,18 +1,34 @@
-"""Ssh: terminal (ssh) and file (sftp) access to user servers, logging in with JupyterHub tokens.
+"""Ssh: terminal access to user servers over ssh, logging in with JupyterHub tokens.
 
 Creates: an ED25519 host key (pulumi_tls.PrivateKey, a Pulumi secret) in the Secret
 `jupyterhub-ssh` with the server config; one Deployment `jupyterhub-ssh` (general group) with
-the pinned jupyterhub-ssh `ssh` container (port 8022) and `sftp` container (port 2222, over the
-users' home folders); and a LoadBalancer Service `jupyterhub-ssh` exposing 22 and 2222.
+the pinned jupyterhub-ssh `ssh` container (port 8022); and a LoadBalancer Service
+`jupyterhub-ssh` exposing port 22.
 
 Why our own Deployment and not the chart: see qhub/values/ssh.py (the chart wants the host key
 as a Helm value). Why a LoadBalancer of its own and not the ingress controller's TCP
 (TransportServer + GlobalConfiguration listeners): SSH then depends on no NGINX custom
 resource or controller listener (neither exists before the ingress release, which breaks a
 first preview), and raw TCP needs no TLS or host routing from NGINX. The cost is one more
-cloud load balancer; its address is the `ssh_command` output. Both containers share one pod
-so one Service, with one address, serves both ports. The NetworkPolicy `jupyterhub-ssh` admits
-the two ports from anywhere and lets the pod reach only DNS, the hub and the proxy.
+cloud load balancer; its address is the `ssh_command` output. The NetworkPolicy
+`jupyterhub-ssh` admits the ssh port from anywhere and lets the pod reach only DNS, the hub
+and the proxy.
+
+Who a login is: the ssh server (jupyterhub_ssh/__init__.py at e5107a4, the pinned image's
+source) takes the login name and the token given as password and asks the hub, with that
+token, to start `/hub/api/users/<login name>/server`; only a 201, 202 (then ready) or 400
+(already running) lets the login in, and the terminal is then opened at the server's URL with
+the same token. The hub answers that request only for a token with the `servers` scope on that
+user (JupyterHub 5.5's `needs_scope("servers")`): a user's own token, or an admin's; another
+user's token gets 403 and the login fails. So the login name is bound to the token's owner.
+
+No SFTP: the image jupyterhub-ssh publishes for it (sftp at 402a3d6) lets any user into any
+home. Its PAM check (jupyterhub-token-verify.py) accepts a token valid for *some* hub user
+(`GET /hub/api/user`, never compared with the login name); it bind-mounts
+`<homes>/<escaped, lowercased name>` (`lin-wei` -> `lin-2dwei`) while QHub's homes are
+`/home/<name>`; and every session runs as uid 1000 (NSS all-to-one), while each home belongs to
+its user's uid with mode 0700. None of that is configuration, so QHub does not run it; files
+move through JupyterLab (README, Using the platform).
 """
 
 from __future__ import annotations
@@ -27,7 +43,7 @@ from qhub import versions
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.platform.network_policies import network_policy, ssh_spec
-from qhub.platform.security import non_root_container, pod_security, privileged_container
+from qhub.platform.security import non_root_container, pod_security
 from qhub.values import ssh as values
 
 SECRET_NAME = "jupyterhub-ssh"
@@ -39,10 +55,6 @@ class SshArgs:
 
     namespace: pulumi.Input[str]
     """The platform namespace."""
-    home_claim: pulumi.Input[str]
-    """The shared storage claim holding users' homes (sftp serves them)."""
-    home_sub_path: str = "home"
-    """Folder of that claim with one folder per user."""
 
 
 def _address(status: object) -> str | None:
@@ -56,7 +68,7 @@ def _address(status: object) -> str | None:
 
 
 class Ssh(pulumi.ComponentResource):
-    """jupyterhub-ssh and jupyterhub-sftp behind their own load balancer."""
+    """jupyterhub-ssh behind its own load balancer."""
 
     command: pulumi.Output[str]
 
@@ -76,14 +88,13 @@ class Ssh(pulumi.ComponentResource):
             type="Opaque",
             string_data={
                 "hostKey": pulumi.Output.secret(host_key.private_key_openssh),
-                "hubUrl": values.hub_url(config),
                 "values.yaml": values.server_config(config),
             },
             opts=k8s_opts,
         )
 
         pod_labels = {**labels, "app.kubernetes.io/component": "ssh",
-                      # Both servers call the hub API and open user servers through the proxy.
+                      # The server calls the hub API and opens user servers through the proxy.
                       "hub.jupyter.org/network-access-hub": "true",
                       "hub.jupyter.org/network-access-proxy-http": "true"}
         self.deployment = k8s.apps.v1.Deployment(
@@ -100,7 +111,9 @@ class Ssh(pulumi.ComponentResource):
                     spec=k8s.core.v1.PodSpecArgs(
                         automount_service_account_token=False,
                         node_selector=cluster.selector("general"),
-                        security_context=pod_security(),
+                        # The image's own user, by number: with a user name instead, the kubelet
+                        # could not check runAsNonRoot and would refuse to start the container.
+                        security_context=pod_security(values.IMAGE_UID, values.IMAGE_GID),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="ssh", image=versions.JUPYTERHUB_SSH_IMAGE,
@@ -113,33 +126,9 @@ class Ssh(pulumi.ComponentResource):
                                                                                limits={"memory": "512Mi"}),
                                 volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path=values.SSH_CONFIG_DIR, read_only=True)],
                             ),
-                            k8s.core.v1.ContainerArgs(
-                                # sshd chroots each login into its home folder and switches to the
-                                # user's uid, which needs root; jupyterhub-ssh's chart runs it
-                                # privileged, and it is untested with less.
-                                name="sftp", image=versions.JUPYTERHUB_SFTP_IMAGE,
-                                security_context=privileged_container(),
-                                ports=[k8s.core.v1.ContainerPortArgs(name="sftp", container_port=2222)],
-                                liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="sftp"),
-                                                                     initial_delay_seconds=10, period_seconds=30),
-                                readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="sftp")),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "128Mi"},
-                                                                               limits={"memory": "1Gi"}),
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="home", mount_path=values.HOME_MOUNT, sub_path=args.home_sub_path),
-                                    k8s.core.v1.VolumeMountArgs(name="sftp-config", mount_path=values.SFTP_CONFIG_DIR, read_only=True),
-                                ],
-                            ),
                         ],
                         volumes=[
                             k8s.core.v1.VolumeArgs(name="config", secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=SECRET_NAME)),
-                            k8s.core.v1.VolumeArgs(name="sftp-config", secret=k8s.core.v1.SecretVolumeSourceArgs(
-                                secret_name=SECRET_NAME, items=[
-                                    # sshd refuses a host key others can read.
-                                    k8s.core.v1.KeyToPathArgs(key="hostKey", path="hostKey", mode=0o400),
-                                    k8s.core.v1.KeyToPathArgs(key="hubUrl", path="hubUrl"),
-                                ])),
-                            k8s.core.v1.VolumeArgs(name="home", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=args.home_claim)),
                         ],
                     ),
                 ),
@@ -147,7 +136,7 @@ class Ssh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[secret])),
         )
         network_policy(f"{name}-network-policy", "jupyterhub-ssh", args.namespace,
-                       ssh_spec({**labels, "app.kubernetes.io/component": "ssh"}, ["ssh", "sftp"]), k8s_opts)
+                       ssh_spec({**labels, "app.kubernetes.io/component": "ssh"}, ["ssh"]), k8s_opts)
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="jupyterhub-ssh", namespace=args.namespace, labels=labels,
@@ -157,7 +146,6 @@ class Ssh(pulumi.ComponentResource):
                 selector={**labels, "app.kubernetes.io/component": "ssh"},
                 ports=[
                     k8s.core.v1.ServicePortArgs(name="ssh", port=values.SSH_PORT, target_port="ssh", protocol="TCP"),
-                    k8s.core.v1.ServicePortArgs(name="sftp", port=values.SFTP_PORT, target_port="sftp", protocol="TCP"),
                 ],
             ),
             opts=k8s_opts,

@@ -1,6 +1,6 @@
 """jupyterhub-ssh as data: the server's config file and the command users run.
 
-QHub runs the pinned jupyterhub-ssh images from its own Deployment (qhub/platform/ssh.py)
+QHub runs the pinned jupyterhub-ssh image from its own Deployment (qhub/platform/ssh.py)
 rather than the chart: the chart takes the host key only as a Helm value and copies all values
 into its Secret, so the key would sit in the release's stored values, which DESIGN.md forbids.
 """
@@ -14,11 +14,12 @@ import yaml
 from qhub.config import QHubConfig
 
 SSH_PORT = 22
-SFTP_PORT = 2222
 SSH_CONFIG_DIR = "/etc/jupyterhub-ssh/config"
-SFTP_CONFIG_DIR = "/etc/jupyterhub-sftp/config"
-HOME_MOUNT = "/mnt/home"
-"""Where the sftp server expects one folder per user."""
+# The ssh image's user: its Dockerfile (helm-chart/images/jupyterhub-ssh/Dockerfile at e5107a4)
+# runs `adduser --uid 1000 jovyan` on python:3.8-slim, which has no group 1000 yet, so the
+# user's own group is 1000 too, and switches with `USER 1000`.
+IMAGE_UID = 1000
+IMAGE_GID = 1000
 
 
 def hub_url(config: QHubConfig) -> str:
@@ -38,4 +39,4 @@ def server_config(config: QHubConfig) -> str:
 def ssh_command(address: str | None) -> str:
     """What a user runs; the password prompt takes a JupyterHub API token."""
     host = address or "<ssh-load-balancer-address>"
-    return f"ssh -p {SSH_PORT} <jupyterhub-user>@{host}  (sftp: sftp -P {SFTP_PORT} <jupyterhub-user>@{host})"
+    return f"ssh -p {SSH_PORT} <jupyterhub-user>@{host}"

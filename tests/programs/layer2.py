@@ -31,7 +31,7 @@ conda = CondaStore("layer2-conda-store", config, cluster,
 gateway = DaskGateway("layer2-dask-gateway", config, cluster, DaskGatewayArgs(
     namespace=ns, hub_api_url=f"http://hub.{config.namespace}:8081/hub/api", conda=CondaMount(),
     depends_on=(conda.environments_claim,)))
-ssh = Ssh("layer2-ssh", config, cluster, SshArgs(namespace=ns, home_claim="qhub-shared"))
+ssh = Ssh("layer2-ssh", config, cluster, SshArgs(namespace=ns))
 pulumi.export("dask_gateway_address", gateway.address)
 pulumi.export("conda_store_url", conda.url)
 pulumi.export("ssh_command", ssh.command)

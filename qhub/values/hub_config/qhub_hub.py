@@ -85,8 +85,11 @@ def home_init_container(data: dict[str, Any], username: str) -> dict[str, Any]:
             "runAsGroup": 0,
             "runAsNonRoot": False,
             "allowPrivilegeEscalation": False,
-            # Root, but only what creating and handing over folders needs.
-            "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "DAC_OVERRIDE", "FOWNER"]},
+            # Root, but only what creating and handing over folders needs. FSETID: root is not
+            # in a group folder's group, and without it the kernel silently clears the setgid
+            # bit of `chmod 2770` (a file system checked by the node's kernel; an NFS server
+            # checks with its own), so new files would not take the group.
+            "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "volumeMounts": [{"name": home["volume"], "mountPath": "/mnt/shared"}],
