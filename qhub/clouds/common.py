@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from qhub.cluster import CONDA_STORE_DISK, GPU_TAINT_EFFECT, GPU_TAINT_KEY, SHARED_DISK
+from qhub.cluster import CONDA_STORE_DISK, GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TOLERATION, SHARED_DISK
 from qhub.config.base import parse_quantity
 from qhub.config.model import Storage
+from qhub.config.providers.common import NodeGroup
 from qhub.helm import release
 from qhub.versions import NVIDIA_DEVICE_PLUGIN_CHART
 
@@ -85,14 +86,32 @@ def make_k8s_provider(name: str, kubeconfig: pulumi.Input[str], parent: pulumi.R
     )
 
 
+def group_tolerations(groups: Mapping[str, NodeGroup], gpu_groups: Sequence[str],
+                      spot_tolerations: Sequence[Mapping[str, str]] = ()) -> dict[str, list[dict[str, str]]]:
+    """ClusterOutputs.node_tolerations of a cloud's groups: GPU groups tolerate the GPU taint the
+    program gives them, spot groups the taints the cloud itself puts on spot nodes
+    (`spot_tolerations`; none where the cloud adds none)."""
+    tolerations: dict[str, list[dict[str, str]]] = {}
+    for group_name, group in groups.items():
+        needed = [dict(GPU_TOLERATION)] if group_name in gpu_groups else []
+        if group.spot:
+            needed.extend(dict(t) for t in spot_tolerations)
+        if needed:
+            tolerations[group_name] = needed
+    return tolerations
+
+
 def nvidia_device_plugin(name: str, k8s_provider: k8s.Provider, parent: pulumi.Resource,
-                         after: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:
-    """The upstream NVIDIA device plugin, pinned, on nodes labelled nvidia.com/gpu.present=true."""
+                         after: Sequence[pulumi.Resource],
+                         also_tolerate: Sequence[Mapping[str, str]] = ()) -> k8s.helm.v3.Release:
+    """The upstream NVIDIA device plugin, pinned, on nodes labelled nvidia.com/gpu.present=true;
+    `also_tolerate`: taints the cloud itself puts on GPU nodes of some pools (AKS spot pools)."""
     return release(
         name, NVIDIA_DEVICE_PLUGIN_CHART, "nvidia-device-plugin", DEVICE_PLUGIN_NAMESPACE,
         # The chart's default affinity already requires the GPU label the groups carry; it must
-        # also tolerate their taint.
-        {"tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT}]},
+        # also tolerate their taint, or no GPU is ever advertised.
+        {"tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": GPU_TAINT_EFFECT},
+                         *(dict(t) for t in also_tolerate)]},
         pulumi.ResourceOptions(parent=parent, provider=k8s_provider, depends_on=list(after)),
         create_namespace=True,
     )

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from qhub.clouds.common import protection_notice
-from qhub.cluster import ClusterOutputs
+from qhub.cluster import GPU_TOLERATION, ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.config.providers.existing import Existing
 
@@ -45,5 +45,6 @@ def build(name: str, config: QHubConfig) -> ClusterOutputs:
         node_selectors={group: {s.key: s.value} for group, s in block.node_selectors.items()},
         storage_class=block.storage_class,
         gpu_node_groups=[group for group, s in block.node_selectors.items() if s.gpu],
+        node_tolerations={group: [dict(GPU_TOLERATION)] for group, s in block.node_selectors.items() if s.gpu},
         exports={"cluster_context": block.kube_context or "current-context", "protection": protection_notice(False, None)},
     )

@@ -2,7 +2,7 @@
 
 Creates: the managed cluster (protected on production stacks, with its System pool inline: the
 hub's database and dynamically provisioned disks live in it) with a system-assigned identity, Azure CNI overlay on the stack's
-subnet, Workload Identity and the OIDC issuer, and `general` as its one System pool; a User
+subnet with Calico enforcing NetworkPolicies, Workload Identity and the OIDC issuer, and `general` as its one System pool; a User
 agent pool per other group (these may scale to zero); the cluster identity's Network
 Contributor role on the node subnet (to place load balancers there). Every pool autoscales
 between the group's min and max and labels its nodes `qhub.dev/node-group=<group>`; GPU pools
@@ -17,7 +17,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from qhub.clouds.common import GPU_PRESENT_LABEL
-from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, toleration
 from qhub.config.providers.azure import Azure, AzureNodeGroup
 
 GROUP_LABEL = "qhub.dev/node-group"
@@ -26,6 +26,9 @@ SYSTEM_POOL = "general"
 POD_CIDR = "10.244.0.0/16"
 SERVICE_CIDR = "10.0.0.0/16"
 DNS_SERVICE_IP = "10.0.0.10"
+# AKS taints (and labels) every node of a Spot pool with this, and the taint cannot be removed:
+# only pods tolerating it run there. https://learn.microsoft.com/azure/aks/spot-node-pool
+SPOT_TOLERATION = toleration("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
 # Built-in role ids, the same in every tenant.
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 
@@ -105,6 +108,15 @@ def make_cluster(name: str, block: Azure, group_name: pulumi.Input[str], subnet_
         network_profile=azure.containerservice.ContainerServiceNetworkProfileArgs(
             network_plugin="azure",
             network_plugin_mode="overlay",
+            # NetworkPolicies are enforced only with a policy engine. Calico, because AKS
+            # installs it on an existing cluster in place (`az aks update --network-policy
+            # calico` re-images the node pools like an upgrade: "Install Azure Network Policy
+            # Manager or Calico in an existing cluster", AKS docs use-network-policies), so
+            # stacks made before get it without a new cluster; Cilium would need the Cilium
+            # dataplane (networkDataplane) as well, and Azure NPM for Linux is being retired.
+            # Calico matches an ipBlock by address, nodes' too, so ClusterOutputs.node_cidrs
+            # keeps the node subnet.
+            network_policy=azure.containerservice.NetworkPolicy.CALICO,
             pod_cidr=POD_CIDR,
             service_cidr=SERVICE_CIDR,
             dns_service_ip=DNS_SERVICE_IP,

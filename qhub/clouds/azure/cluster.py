@@ -16,13 +16,15 @@ import base64
 import pulumi
 import pulumi_azure_native as azure
 
-from qhub.clouds.azure.aks import GROUP_LABEL, SYSTEM_POOL, make_agent_pool, make_cluster, pool_names, subnet_access
+from qhub.clouds.azure.aks import (
+    GROUP_LABEL, SPOT_TOLERATION, SYSTEM_POOL, make_agent_pool, make_cluster, pool_names, subnet_access,
+)
 from qhub.clouds.azure.ci_push import ImagePushIdentity
 from qhub.clouds.azure.disks import Disks
 from qhub.clouds.azure.ingress_ip import reserve_ingress_address
 from qhub.clouds.azure.network import Network, node_subnet
 from qhub.clouds.azure.registry import Registry, registry_name
-from qhub.clouds.common import make_k8s_provider, nvidia_device_plugin, protection_notice
+from qhub.clouds.common import group_tolerations, make_k8s_provider, nvidia_device_plugin, protection_notice
 from qhub.cluster import ClusterOutputs
 from qhub.config.model import Backups, Storage
 from qhub.config.providers.azure import Azure
@@ -94,7 +96,9 @@ class AzureCluster(pulumi.ComponentResource):
         gpu_groups = [group_name for group_name, group in block.node_groups.items() if group.is_gpu]
         ready = list(pools)
         if gpu_groups:
-            ready.append(nvidia_device_plugin(f"{name}-nvidia-device-plugin", k8s_provider, self, pools))
+            # A spot GPU pool's nodes carry AKS's spot taint as well.
+            ready.append(nvidia_device_plugin(f"{name}-nvidia-device-plugin", k8s_provider, self, pools,
+                                              also_tolerate=[SPOT_TOLERATION]))
         self.outputs = ClusterOutputs(
             name=cluster.name,
             kubeconfig=config,
@@ -109,6 +113,7 @@ class AzureCluster(pulumi.ComponentResource):
             # Nodes sit in the node subnet; pods in the overlay's own range.
             node_cidrs=[node_subnet(block.vnet_cidr)],
             gpu_node_groups=gpu_groups,
+            node_tolerations=group_tolerations(block.node_groups, gpu_groups, spot_tolerations=[SPOT_TOLERATION]),
             ready=ready,
             exports={
                 "cluster_name": cluster.name,

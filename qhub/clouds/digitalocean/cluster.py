@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_digitalocean as do
 
-from qhub.clouds.common import make_k8s_provider, protection_notice
+from qhub.clouds.common import group_tolerations, make_k8s_provider, protection_notice
 from qhub.clouds.digitalocean.ci_push import image_push_output
 from qhub.clouds.digitalocean.doks import DEFAULT_POOL, NODE_POOL_LABEL, doks_version, make_cluster, make_node_pool
 from qhub.cluster import ClusterOutputs
@@ -102,6 +102,7 @@ class DigitalOceanCluster(pulumi.ComponentResource):
             exports["registry_url"] = registry_url
         if registry is not None and push:  # where the images workflow pushes, with a token
             exports["image_push"] = image_push_output(name, registry, CUSTOM_IMAGES)
+        gpu_groups = [group_name for group_name, group in block.node_groups.items() if group.is_gpu]
         self.outputs = ClusterOutputs(
             name=cluster.name,
             kubeconfig=config,
@@ -111,7 +112,9 @@ class DigitalOceanCluster(pulumi.ComponentResource):
             registry_url=registry_url,
             # Name the load balancer after the stack, so it is recognisable in the control panel.
             ingress_service_annotations={"service.beta.kubernetes.io/do-loadbalancer-name": f"{name}-ingress"},
-            gpu_node_groups=[group_name for group_name, group in block.node_groups.items() if group.is_gpu],
+            gpu_node_groups=gpu_groups,
+            # DigitalOcean has no spot droplets (the config refuses spot: true): GPU taints only.
+            node_tolerations=group_tolerations(block.node_groups, gpu_groups),
             # No node_cidrs: DOKS runs Cilium, whose policies name other nodes by identity, so an
             # ipBlock of the VPC's range would refuse the kubelets' NFS mounts.
             ready=pools,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from qhub.clouds.common import exec_kubeconfig, make_k8s_provider, protection_notice
+from qhub.clouds.common import exec_kubeconfig, group_tolerations, make_k8s_provider, protection_notice
 from qhub.clouds.gcp.ci_push import ImagePushIdentity
 from qhub.clouds.gcp.disks import Disks
 from qhub.clouds.gcp.gke import gke_versions, make_cluster, primary_zone
@@ -117,6 +117,10 @@ class GcpCluster(pulumi.ComponentResource):
             # The subnet's primary range is the nodes'; pods use its secondary range.
             node_cidrs=[block.subnet_cidr],
             gpu_node_groups=gpu_groups,
+            # GKE labels Spot nodes cloud.google.com/gke-spot=true and taints them only when the
+            # pool asks (https://cloud.google.com/kubernetes-engine/docs/concepts/spot-vms); ours
+            # do not, so only the GPU taint needs tolerating.
+            node_tolerations=group_tolerations(block.node_groups, gpu_groups),
             ready=pools,
             exports={
                 "cluster_name": cluster.name,

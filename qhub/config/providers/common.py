@@ -73,14 +73,19 @@ class NodeGroup(Model):
 
 
 def check_required_groups(groups: dict[str, NodeGroup] | dict[str, object]) -> None:
-    """The platform needs the general, user and worker groups; more are allowed."""
-    missing = [name for name in REQUIRED_NODE_GROUPS if name not in groups]
-    if missing:
-        # Reported at each missing group's key, as pydantic reports a missing key.
-        raise rules_error([
-            ((name,), "node group missing; every cluster needs general, user and worker (more groups are allowed)")
-            for name in missing
-        ])
+    """The platform needs the general, user and worker groups; more are allowed. general is never
+    spot capacity: the hub, conda-store and the other state-bearing pods live there."""
+    # Reported at each missing group's key, as pydantic reports a missing key.
+    problems: list[Problem] = [
+        ((name,), "node group missing; every cluster needs general, user and worker (more groups are allowed)")
+        for name in REQUIRED_NODE_GROUPS if name not in groups
+    ]
+    if getattr(groups.get("general"), "spot", False):
+        problems.append((("general", "spot"), "spot is true, but general runs the hub, conda-store, the NFS server and "
+                         "SSH, which a reclaimed node would stop; set it to false (spot is allowed on user, worker and "
+                         "your other groups)"))
+    if problems:
+        raise rules_error(problems)
 
 
 class CloudBlock(Model):

@@ -27,6 +27,14 @@ class DigitalOceanNodeGroup(NodeGroup):
     def is_gpu(self) -> bool:
         return self.gpu or (self.instance.startswith("gpu-") and not self.amd_gpu_pattern.match(self.instance))
 
+    @field_validator("spot")
+    @classmethod
+    def _no_spot(cls, value: bool) -> bool:
+        # DOKS node pools have no spot or preemptible capacity: the flag would be silently ignored.
+        if value:
+            raise rule_error("spot is true, but DigitalOcean has no spot droplets; remove it or set it to false")
+        return value
+
 
 class DigitalOcean(CloudBlock):
     """DOKS in one DigitalOcean region."""
