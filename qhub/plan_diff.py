@@ -73,7 +73,8 @@ _REPLACING_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:efs/fileSystem:FileSystem": ("creationToken", "encrypted", "kmsKeyId", "performanceMode"),
     "aws:ebs/volume:Volume": ("availabilityZone", "encrypted", "snapshotId"),
     "aws:ecr/repository:Repository": ("name",),
-    "gcp:container/cluster:Cluster": ("name", "location", "project"),
+    # GKE's datapath (Dataplane V2) is chosen at creation only: a new one is a new cluster.
+    "gcp:container/cluster:Cluster": ("name", "location", "project", "datapathProvider"),
     "gcp:compute/disk:Disk": ("name", "zone", "project", "type"),
     "gcp:artifactregistry/repository:Repository": ("repositoryId", "location", "project", "format"),
     "azure-native:containerservice:ManagedCluster": ("resourceName", "resourceGroupName", "location"),

@@ -1,9 +1,10 @@
 """The GKE control plane, at the config's Kubernetes version, with its default node pool removed.
 
 Creates: one `gcp.container.Cluster`: regional (a single entry in availability_zones makes it
-zonal), private nodes on the stack's VPC-native subnet, Workload Identity, no release channel
-so versions move only when the config does; protected, and GKE's deletion protection on, on
-production stacks. Reads: the newest GKE build of the configured minor.
+zonal), private nodes on the stack's VPC-native subnet, Workload Identity, NetworkPolicy
+enforcement by Calico, no release channel so versions move only when the config does;
+protected, and GKE's deletion protection on, on production stacks. Reads: the newest GKE build
+of the configured minor.
 """
 
 from __future__ import annotations
@@ -100,6 +101,18 @@ def make_cluster(name: str, block: GoogleCloudPlatform, network: Network, master
         workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
             workload_pool=f"{block.project}.svc.id.goog",
         ),
+        # NetworkPolicies are enforced only with an enforcing plugin. Calico, not Dataplane V2:
+        # `datapath_provider` is fixed at creation (a new value replaces the cluster, and with
+        # it the hub's database and every disk), while Calico is switched on in place on an
+        # existing cluster: first the add-on, then enforcement on the nodes, which GKE applies
+        # by re-creating the node pools like an upgrade ("Enabling network policy enforcement"
+        # for an existing cluster, GKE docs kubernetes-engine/docs/how-to/network-policy;
+        # clusters.setNetworkPolicy and clusters.setAddons in the GKE API). Calico matches an
+        # ipBlock by address, nodes' too, so ClusterOutputs.node_cidrs keeps the node subnet.
+        addons_config=gcp.container.ClusterAddonsConfigArgs(
+            network_policy_config=gcp.container.ClusterAddonsConfigNetworkPolicyConfigArgs(disabled=False),
+        ),
+        network_policy=gcp.container.ClusterNetworkPolicyArgs(enabled=True, provider="CALICO"),
         # The hub's database and dynamically provisioned disks live in the cluster: on production
         # stacks both Pulumi's protection and GKE's own guard it; `production: false` lifts both.
         deletion_protection=production,
