@@ -97,6 +97,13 @@ def test_inputs_that_name_a_stateful_resource_replace_it() -> None:
     assert diff_plans(_plan(cluster), _plan(upgraded)).data_loss == []
     assert diff_plans(_plan(cluster), _plan(renamed)).data_loss == [
         "stateful aws:eks/cluster:Cluster `eks` is replaced: name cannot change in place"]
+    # GKE: Calico enforcement changes in place, a datapath (Dataplane V2) only with a new cluster.
+    gke = _resource("gke", "gcp:container/cluster:Cluster", name="a")
+    calico = _resource("gke", "gcp:container/cluster:Cluster", name="a", networkPolicy={"enabled": True, "provider": "CALICO"})
+    dataplane_v2 = _resource("gke", "gcp:container/cluster:Cluster", name="a", datapathProvider="ADVANCED_DATAPATH")
+    assert diff_plans(_plan(gke), _plan(calico)).data_loss == []
+    assert diff_plans(_plan(gke), _plan(dataplane_v2)).data_loss == [
+        "stateful gcp:container/cluster:Cluster `gke` is replaced: datapathProvider cannot change in place"]
 
 
 def test_changes_to_protected_resources_and_their_protection_are_flagged() -> None:
