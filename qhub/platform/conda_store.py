@@ -4,7 +4,8 @@ Creates:
 - the Secret `conda-store-secrets` (the session/token secret and the hub service token, both
   random Pulumi secrets) and ConfigMaps with the config module + settings, the environment
   files (watched by the worker, so each is registered and built), and one Jupyter kernelspec
-  per environment;
+  per environment; the pod carries a checksum of the module and settings and an HMAC of the
+  Secret (qhub/platform/checksums.py), so a change of either rolls it;
 - the claim `conda-store-storage`, sized `storage.conda_store`, on the cloud layer's own disk
   for it (snapshotted on the cloud's schedule) or the cluster's block storage class, protected,
   grown in place (a PVC size change is an in-place patch; qhub/platform/disks.py);
@@ -42,6 +43,7 @@ import pulumi_random as random
 from qhub import versions
 from qhub.cluster import CONDA_STORE_DISK, ClusterOutputs
 from qhub.config import QHubConfig
+from qhub.platform.checksums import ANNOTATION, secrets_checksum
 from qhub.platform.disks import disk_claim
 from qhub.platform.ingress import CONTROLLER_POD_LABELS
 from qhub.platform.network_policies import conda_store_spec, network_policy
@@ -97,10 +99,9 @@ class CondaStore(pulumi.ComponentResource):
             f"{name}-random", opts=pulumi.ResourceOptions(parent=self)))
         auth_secret = random.RandomPassword(f"{name}-auth-secret", length=64, special=False, opts=random_opts)
         hub_token = random.RandomPassword(f"{name}-hub-token", length=64, special=False, opts=random_opts)
+        secret_data: dict[str, pulumi.Input[str]] = {AUTH_SECRET.key: auth_secret.result, HUB_TOKEN.key: hub_token.result}
         secret = k8s.core.v1.Secret(
-            f"{name}-secrets", metadata=meta(SECRET_NAME), type="Opaque",
-            string_data={AUTH_SECRET.key: auth_secret.result, HUB_TOKEN.key: hub_token.result},
-            opts=k8s_opts,
+            f"{name}-secrets", metadata=meta(SECRET_NAME), type="Opaque", string_data=secret_data, opts=k8s_opts,
         )
 
         settings = values.server_settings(config, hub_internal_url=args.hub_internal_url)
@@ -137,7 +138,11 @@ class CondaStore(pulumi.ComponentResource):
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(type="Recreate"),
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/component": "conda-store", **labels}),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels, annotations={"checksum/config": checksum}),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels, annotations={
+                        # A new config module or settings, or a new secret or hub token, rolls the pod.
+                        "checksum/config": checksum,
+                        ANNOTATION: secrets_checksum(name, secret_data, self),
+                    }),
                     spec=self._pod_spec(config, cluster),
                 ),
             ),
@@ -191,7 +196,7 @@ class CondaStore(pulumi.ComponentResource):
         mount = values.CondaMount()
         self.hub = HubIntegration(
             services=(HubService(
-                name=values.HUB_SERVICE_NAME, api_token=HUB_TOKEN,
+                name=values.HUB_SERVICE_NAME, api_token=HUB_TOKEN, api_token_value=hub_token.result,
                 oauth_redirect_uri=values.oauth_callback_url(config), oauth_no_confirm=True,
             ),),
             singleuser_env={"CONDA_ENVS_PATH": f"{values.STORE_PATH}/{values.FILESYSTEM_NAMESPACE}/envs"},

@@ -42,6 +42,7 @@ import pulumi_tls as tls
 from qhub import versions
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
+from qhub.platform.checksums import ANNOTATION, secrets_checksum
 from qhub.platform.network_policies import network_policy, ssh_spec
 from qhub.platform.security import non_root_container, pod_security
 from qhub.values import ssh as values
@@ -82,14 +83,15 @@ class Ssh(pulumi.ComponentResource):
         tls_provider = tls.Provider(f"{name}-tls", opts=pulumi.ResourceOptions(parent=self))
         host_key = tls.PrivateKey(f"{name}-host-key", algorithm="ED25519",
                                   opts=pulumi.ResourceOptions(parent=self, provider=tls_provider))
+        secret_data: dict[str, pulumi.Input[str]] = {
+            "hostKey": pulumi.Output.secret(host_key.private_key_openssh),
+            "values.yaml": values.server_config(config),
+        }
         secret = k8s.core.v1.Secret(
             f"{name}-secret",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SECRET_NAME, namespace=args.namespace, labels=labels),
             type="Opaque",
-            string_data={
-                "hostKey": pulumi.Output.secret(host_key.private_key_openssh),
-                "values.yaml": values.server_config(config),
-            },
+            string_data=secret_data,
             opts=k8s_opts,
         )
 
@@ -105,8 +107,8 @@ class Ssh(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels={**labels, "app.kubernetes.io/component": "ssh"}),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels, annotations={
-                        # A new host key or config restarts the servers.
-                        "checksum/config": host_key.public_key_fingerprint_sha256.apply(lambda f: f or ""),
+                        # A new host key or config restarts the server (qhub/platform/checksums.py).
+                        ANNOTATION: secrets_checksum(name, secret_data, self),
                     }),
                     spec=k8s.core.v1.PodSpecArgs(
                         automount_service_account_token=False,
