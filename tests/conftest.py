@@ -68,6 +68,18 @@ def all_plans() -> dict[str, Callable[[], Plan]]:
     return plans
 
 
+def plan_of_label(label: str) -> tuple[Callable[[], Plan], Path]:
+    """The plan (a thunk) and QHub file of a label: one of all_plans(), or `fixture-<stem>` of
+    any other fixture, which only the tests that ask for it plan (e.g. azure.spot)."""
+    plans, sources = all_plans(), plan_sources()
+    if label in plans:
+        return plans[label], sources[label]
+    path = FIXTURES / "configs" / f"{label.removeprefix('fixture-')}.yaml"
+    if not label.startswith("fixture-") or not path.exists():
+        raise KeyError(label)
+    return functools.partial(plan_config, path), path
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_verdict_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """`qhub validate` caches verdicts; the tests keep theirs away from the user's cache."""

@@ -30,7 +30,7 @@ import pytest
 from qhub.config import QHubConfig, load_file
 from qhub.offline.engine import Plan
 from qhub.values.dask_gateway import RELEASE_NAME
-from tests.conftest import all_plans, plan_sources
+from tests.conftest import all_plans, plan_of_label, plan_sources
 from tests.support.container import Container, container_of, plan_objects, run_in
 from tests.support.helm import stack_kubernetes_version
 
@@ -166,6 +166,10 @@ def session_runs(session: pytest.Session) -> GatewayRuns:
     if not _SESSION:
         wanted = {item.callspec.params["label"] for item in session.items
                   if FIXTURE in getattr(item, "fixturenames", ()) and "label" in getattr(getattr(item, "callspec", None), "params", {})}
-        configs = {label: functools.partial(_config, path) for label, path in plan_sources().items()}
-        _SESSION.append(GatewayRuns(wanted, all_plans(), configs))
+        # Labels beyond all_plans(): fixtures only their own tests plan (conftest.plan_of_label).
+        extra = {label: plan_of_label(label) for label in wanted - set(all_plans())}
+        plans = {**all_plans(), **{label: thunk for label, (thunk, _) in extra.items()}}
+        sources = {**plan_sources(), **{label: path for label, (_, path) in extra.items()}}
+        configs = {label: functools.partial(_config, path) for label, path in sources.items()}
+        _SESSION.append(GatewayRuns(wanted, plans, configs))
     return _SESSION[0]

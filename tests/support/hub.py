@@ -1,9 +1,9 @@
 """The hub of a plan, run as the hub pod runs it.
 
-`hub_run(label)` takes one plan of conftest's all_plans(), renders its Helm releases with the
-real helm (tests/support/helm.py), lays out the hub container of the rendered `hub` Deployment,
-its files and its environment from the rendered and planned ConfigMaps and Secrets
-(tests/support/container.py), and runs tests/runtimes/hub_driver.py in it with the hub image's
+`hub_run(label)` takes one plan of conftest's all_plans() (or of any fixture: plan_of_label),
+renders its Helm releases with the real helm (tests/support/helm.py), lays out the hub
+container of the rendered `hub` Deployment, its files and its environment from the rendered and
+planned ConfigMaps and Secrets (tests/support/container.py), and runs tests/runtimes/hub_driver.py in it with the hub image's
 own packages (.venv-hub): the chart's jupyterhub_config.py loads unchanged, JupyterHub
 initializes, each user logs in through the authenticator's own pages, and every profile anyone
 is offered is spawned by every user up to the pod the hub sends to Kubernetes. One hub process
