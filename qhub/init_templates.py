@@ -99,4 +99,6 @@ def starter_config(provider: str, project_name: str, domain: str, region: str | 
         },
         "jupyterhub": {"idle_timeout_minutes": 60},
         "dask_gateway": {"idle_timeout_minutes": 30},
+        # Prometheus and Grafana at https://<domain>/monitoring/, behind the hub's login.
+        "monitoring": {"enabled": True, "retention": "15d", "storage": "50Gi"},
     }

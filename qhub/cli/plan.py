@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         print()
     else:
         print_tree(plan.to_json())
+        from qhub.plan_footprint import footprint
+
+        print(f"\n{footprint(plan.to_json()).summary()}")
     return 0
 
 

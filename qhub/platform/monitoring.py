@@ -52,6 +52,7 @@ MONITORING_API = "monitoring.coreos.com/v1"
 # What QHub's monitors find: z2jh's hub Service (port `hub`), QHub's conda-store Service (port
 # `http`), the exporters' Services (the charts' selector labels, release name as instance).
 HUB_SERVICE_LABELS = {"app": "jupyterhub", "component": "hub", "release": "jupyterhub"}
+CONDA_STORE_SERVICE = "conda-store-server"
 CONDA_STORE_SERVICE_LABELS = {"app.kubernetes.io/name": "conda-store", "app.kubernetes.io/part-of": "qhub"}
 KUBE_STATE_METRICS_SERVICE_LABELS = {"app.kubernetes.io/name": "kube-state-metrics",
                                      "app.kubernetes.io/instance": values.KUBE_STATE_METRICS_RELEASE}
@@ -174,7 +175,11 @@ class Monitoring(pulumi.ComponentResource):
                 "port": "hub", "path": "/hub/metrics", "interval": "30s",
                 "authorization": {"type": "Bearer", "credentials": {"name": PROMETHEUS_TOKEN.name, "key": PROMETHEUS_TOKEN.key}},
             }),
-            service_monitor("conda-store", CONDA_STORE_SERVICE_LABELS, {"port": "http", "path": "/metrics", "interval": "60s"}),
+            # conda-store's NFS Service carries the same labels: keep its web server's alone.
+            service_monitor("conda-store", CONDA_STORE_SERVICE_LABELS, {
+                "port": "http", "path": "/metrics", "interval": "60s",
+                "relabelings": [{"sourceLabels": ["__meta_kubernetes_service_name"], "regex": CONDA_STORE_SERVICE, "action": "keep"}],
+            }),
             service_monitor("kube-state-metrics", KUBE_STATE_METRICS_SERVICE_LABELS, {
                 "port": "http", "interval": "30s", "honorLabels": True,
                 "metricRelabelings": values.ksm_relabelings(facts.node_groups),
