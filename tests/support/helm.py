@@ -129,7 +129,9 @@ def render(chart: str, version: str, release_name: str, namespace: str, values: 
     ]
     if include_crds:
         command.append("--include-crds")
-    done = subprocess.run(command, input=json.dumps(values), capture_output=True, text=True, check=False)
+    # The newline matters: helm 4.1.4 reads a values input of exactly 4096 bytes (or any multiple)
+    # as empty, silently (the aws.happy.gpu plan's jupyterhub values once were 4096 bytes long).
+    done = subprocess.run(command, input=json.dumps(values) + "\n", capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise HelmError(f"helm template {chart} {version} ({release_name}) failed:\n{done.stderr.strip()}")
     return [doc for doc in yaml.load_all(done.stdout, Loader=_Loader) if doc]
