@@ -106,3 +106,12 @@ def test_the_client_secret_is_the_grafana_services_token(run: HubRun) -> None:
     (hub_container,) = [c for c in hub["spec"]["template"]["spec"]["containers"] if c["name"] == "hub"]
     refs = [e["valueFrom"]["secretKeyRef"] for e in hub_container["env"] if "valueFrom" in e and "secretKeyRef" in e["valueFrom"]]
     assert ref in refs
+
+
+def test_prometheus_scrapes_the_hubs_metrics_with_its_token(run: HubRun) -> None:
+    """JupyterHub 5.5 answers /hub/metrics only to a token with read:metrics: the prometheus
+    service's, from the Secret key QHub's ServiceMonitor names."""
+    scrape = run.report["metrics_scrapes"]["qhub-hub"]
+    assert scrape["with_token"]["status"] == 200
+    assert {"jupyterhub_running_servers", "jupyterhub_server_spawn_duration_seconds", "jupyterhub_active_users"} <= set(scrape["with_token"]["families"])
+    assert scrape["without_token"]["status"] == 403 and not scrape["without_token"]["families"]

@@ -472,6 +472,19 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
             app.db.commit()
             app.users.add(stale)
             report["stale_users"][name] = {slug: await spawn(app, spawns, name, slug) for slug in slugs[:1]}
+        # A scrape of the hub's metrics as Prometheus makes it, with its token and without.
+        scraper = SimpleAsyncHTTPClient(force_instance=True)
+        try:
+            report["metrics_scrapes"] = {}
+            for scrape in job.get("metrics_scrapes", []):
+                answers = {}
+                for label, headers in (("with_token", {"Authorization": f"Bearer {scrape['token']}"}), ("without_token", {})):
+                    answer = await scraper.fetch(base_url + scrape["path"], headers=headers, raise_error=False)
+                    answers[label] = {"status": answer.code, "families": sorted(
+                        line.split()[2] for line in answer.body.decode(errors="replace").splitlines() if line.startswith("# TYPE "))}
+                report["metrics_scrapes"][scrape["name"]] = answers
+        finally:
+            scraper.close()
         report["service_logins"] = {
             f"{service['name']}/{login['label']}": await service_login(app, base_url, idp, index, login, service)
             for service in job.get("service_logins", []) for index, login in enumerate(service["logins"])}

@@ -37,7 +37,7 @@ from qhub.config import QHubConfig, load_file
 from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
 from qhub.values.jupyterhub import ADMIN_PASSWORD_ENV, PASSWORD_ENV
 from tests.conftest import ROOT, all_plans, plan_of_label
-from tests.support.container import Container, container_of, find, plan_objects, run_in
+from tests.support.container import Container, container_of, find, plan_objects, run_in, stand_in_secret
 from tests.support.helm import stack_kubernetes_version
 
 HUB_PYTHON = ROOT / ".venv-hub" / "bin" / "python"
@@ -168,6 +168,19 @@ def service_logins(config: QHubConfig, objects: list[dict[str, Any]], hub: Conta
     }]
 
 
+def metrics_scrapes(config: QHubConfig, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Prometheus' scrape of the hub, as QHub's ServiceMonitor says: its path, and the token of the
+    Secret key it names (the stand-in value the hub's environment has for the same key)."""
+    monitors = [o for o in objects if o.get("kind") == "ServiceMonitor" and o["metadata"]["name"] == "qhub-hub"]
+    scrapes = []
+    for monitor in monitors:
+        (endpoint,) = monitor["spec"]["endpoints"]
+        credentials = endpoint["authorization"]["credentials"]
+        scrapes.append({"name": monitor["metadata"]["name"], "path": endpoint["path"],
+                        "token": stand_in_secret(credentials["name"], credentials["key"])})
+    return scrapes
+
+
 def hub_labels() -> list[str]:
     """Labels of every plan the repository promises (conftest.all_plans)."""
     return sorted(all_plans())
@@ -175,7 +188,7 @@ def hub_labels() -> list[str]:
 
 def _run_hub(label: str, config: QHubConfig, objects: list[dict[str, Any]], container: Container) -> HubRun:
     job = {"argv": container.argv, "logins": logins(config, container), "stale_users": [STALE_USER],
-           "service_logins": service_logins(config, objects, container)}
+           "service_logins": service_logins(config, objects, container), "metrics_scrapes": metrics_scrapes(config, objects)}
     done = run_in(container, [str(HUB_PYTHON), str(DRIVER)], input=json.dumps(job), cwd=HUB_WORKDIR, timeout=300)
     if done.returncode != 0:
         raise HubRunError(f"{label}: the hub exited with {done.returncode}:\n{done.stderr[-6000:]}")
