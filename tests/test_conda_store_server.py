@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from jupyterhub.services.service import Service
 
 from qhub.values import conda_store as values
 from qhub.values.jupyterhub import HUB_DATA_PATH
 from tests.support.conda_store import DEPLOYMENT, CondaStoreRun, conda_store_run
 from tests.support.container import container_of, find
+from tests.support.hub import HUB_PYTHON
 
 LABELS = ("stack-staging", "compat-config_gcp")
 
@@ -81,6 +82,13 @@ def test_worker_registers_every_environment_of_the_config_from_its_watch_paths(r
         {"namespace": values.FILESYSTEM_NAMESPACE, "name": name, "build_status": "QUEUED"} for name in names]
 
 
+def _hub_oauth_client_id(service_name: str) -> str:
+    """The OAuth client id JupyterHub gives a service, from the hub's own packages (.venv-hub)."""
+    code = "import sys; from jupyterhub.services.service import Service; print(Service(name=sys.argv[1]).oauth_client_id)"
+    done = subprocess.run([str(HUB_PYTHON), "-c", code, service_name], capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout.strip()
+
+
 def test_login_goes_through_the_hub_as_the_hub_registered_conda_store(run: CondaStoreRun) -> None:
     ns = run.config.namespace
     hub_pod = container_of(run.objects, find(run.objects, "Deployment", "hub", ns), "hub")
@@ -88,7 +96,7 @@ def test_login_goes_through_the_hub_as_the_hub_registered_conda_store(run: Conda
                   if s["name"] == values.HUB_SERVICE_NAME]
     # JupyterHub 5.5.0 names a service's OAuth client after it and takes the service's api_token
     # as the client secret (jupyterhub/app.py init_services): here the hub's environment variable.
-    client_id = Service(name=service["name"]).oauth_client_id
+    client_id = _hub_oauth_client_id(service["name"])
     client_secret = hub_pod.env[service["token_env"]]
     hub_port = find(run.objects, "Service", "hub", ns)["spec"]["ports"][0]["port"]
     hub_api = f"http://hub.{ns}:{hub_port}/hub/api"
