@@ -222,8 +222,9 @@ class Monitoring(pulumi.ComponentResource):
                 # Grafana logs users in through the hub: its API token is the OAuth client secret.
                 HubService(name=grafana_values.HUB_SERVICE_NAME, api_token=GRAFANA_CLIENT_SECRET,
                            oauth_redirect_uri=grafana_values.redirect_uri(config.domain), oauth_no_confirm=True,
-                           display=False),
-                HubService(name=PROMETHEUS_HUB_SERVICE, api_token=PROMETHEUS_TOKEN, display=False, scopes=("read:metrics",)),
+                           display=False, api_token_value=client_secret.result),
+                HubService(name=PROMETHEUS_HUB_SERVICE, api_token=PROMETHEUS_TOKEN, display=False, scopes=("read:metrics",),
+                           api_token_value=prometheus_token.result),
             ),
             user_scopes=(f"access:services!service={grafana_values.HUB_SERVICE_NAME}",),
         )
