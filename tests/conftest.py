@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,6 +79,27 @@ def plan_of_label(label: str) -> tuple[Callable[[], Plan], Path]:
     if not label.startswith("fixture-") or not path.exists():
         raise KeyError(label)
     return functools.partial(plan_config, path), path
+
+
+# Support modules that run an upstream program once per plan and keep its report for the session
+# (the hub, the gateway, conda-store). The tests using them share one pytest worker
+# (scripts/test runs two, `--dist loadgroup`), so each program runs once per plan in the run.
+RUNTIME_SUPPORT = ("tests.support.hub", "tests.support.gateway", "tests.support.conda_store")
+
+
+def _uses_runtimes(module: types.ModuleType) -> bool:
+    for value in vars(module).values():
+        name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+        if name in RUNTIME_SUPPORT:
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and _uses_runtimes(module):
+            item.add_marker(pytest.mark.xdist_group("runtimes"))
 
 
 @pytest.fixture(autouse=True, scope="session")
