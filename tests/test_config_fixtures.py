@@ -56,5 +56,6 @@ def test_error_fixture_exists_for_every_rule() -> None:
         "azure-dns-resource-group-missing", "extension-version-range", "extension-repository-not-https",
         "extension-name-of-platform", "extension-name-twice", "extension-secret-in-overrides",
         "extension-route-reserved-path", "extension-namespace-reserved",
+        "override-owned-key", "override-not-in-chart", "override-secret", "warm-servers-gpu-default",
     ):
         assert any(f".error.{rule}." in name for name in names), rule

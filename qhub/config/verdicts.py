@@ -2,8 +2,9 @@
 
 Building the pydantic model costs most of validate's time; a verdict depends only on the file's
 bytes and on the code that judged them. The key is a hash of both: the file, every module of
-qhub.config, qhub/versions.py, qhub/images.py, and the installed pydantic and PyYAML. Any change
-to one of them is a miss, and the file is validated again. Entries live in $QHUB_CACHE_DIR, else
+qhub.config, qhub/versions.py, qhub/images.py, the pinned chart schemas (qhub/schemas), and the
+installed pydantic, PyYAML and jsonschema. Any change to one of them is a miss, and the file is
+validated again. Entries live in $QHUB_CACHE_DIR, else
 $XDG_CACHE_HOME/qhub/verdicts, else ~/.cache/qhub/verdicts; deleting them is always safe.
 """
 
@@ -49,7 +50,9 @@ def _code_fingerprint() -> str:
     package = Path(__file__).resolve().parent
     # qhub/images.py judges too: its warnings about image builds are in every verdict.
     sources = sorted(package.rglob("*.py")) + [package.parent / "versions.py", package.parent / "images.py"]
-    for name in ("pydantic", "pydantic_core", "yaml"):
+    # Chart overrides are judged by the pinned chart schemas, with jsonschema.
+    sources += sorted((package.parent / "schemas").glob("*.json"))
+    for name in ("pydantic", "pydantic_core", "yaml", "jsonschema"):
         spec = importlib.util.find_spec(name)
         if spec and spec.origin:
             sources.append(Path(spec.origin))
