@@ -9,7 +9,7 @@ import pytest
 from qhub import versions
 from qhub.config import load_file
 from tests.conftest import all_plans, plan_sources
-from tests.support.helm import HelmError, chart_source, releases, render, render_plan, stack_kubernetes_version
+from tests.support.helm import UNRENDERED_CHARTS, HelmError, chart_source, releases, render, render_plan, stack_kubernetes_version
 
 PLANS = all_plans()
 SOURCES = plan_sources()
@@ -25,9 +25,16 @@ def test_every_release_renders(label: str) -> None:
 
 
 def test_every_pinned_chart_has_its_source() -> None:
-    """The charts the program installs are the ones the tests render."""
-    for chart in (value for value in vars(versions).values() if isinstance(value, versions.Chart)):
+    """The charts the program installs are the ones the tests render, but the two exporters of
+    monitoring, whose sources the shared folder lacks (tests/support/helm.py, UNRENDERED_CHARTS)."""
+    pinned = [value for value in vars(versions).values() if isinstance(value, versions.Chart)]
+    for chart in pinned:
+        if chart.name in UNRENDERED_CHARTS:
+            with pytest.raises(HelmError, match="no chart source"):
+                chart_source(chart.name, chart.version)
+            continue
         assert (chart_source(chart.name, chart.version) / "Chart.yaml").read_text().count(f"version: {chart.version}")
+    assert UNRENDERED_CHARTS <= {chart.name for chart in pinned}
 
 
 def test_helm_refuses_values_outside_the_chart_schema() -> None:

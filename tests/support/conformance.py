@@ -24,7 +24,8 @@ PACKAGES = {
 }
 # Kubernetes API groups whose kinds are custom resources (CRDs of the charts we install): the
 # SDK has no Args class for them; their content is checked against the charts' CRDs elsewhere.
-CUSTOM_RESOURCE_GROUPS = ("cert-manager.io", "acme.cert-manager.io", "k8s.nginx.org", "gateway.dask.org", "traefik.io")
+CUSTOM_RESOURCE_GROUPS = ("cert-manager.io", "acme.cert-manager.io", "k8s.nginx.org", "gateway.dask.org", "traefik.io",
+                          "monitoring.coreos.com")
 PLACEHOLDERS = ("[secret]", "[unknown]")
 
 
