@@ -125,6 +125,8 @@ def grafana_values(facts: GrafanaFacts) -> dict[str, Any]:
         "admin": {"existingSecret": SECRET_NAME, "userKey": ADMIN_USER_KEY, "passwordKey": ADMIN_PASSWORD_KEY},
         "envValueFrom": {CLIENT_SECRET_ENV: {"secretKeyRef": {"name": SECRET_NAME, "key": CLIENT_SECRET_KEY}}},
         "testFramework": {"enabled": False},
+        # The dashboard sidecar reads ConfigMaps of this namespace only: a Role, not a ClusterRole.
+        "rbac": {"namespaced": True},
         "grafana.ini": grafana_ini(facts),
         "datasources": {"datasources.yaml": {"apiVersion": 1, "datasources": [{
             "name": "Prometheus", "type": "prometheus", "uid": DATASOURCE_UID, "access": "proxy",
@@ -135,7 +137,7 @@ def grafana_values(facts: GrafanaFacts) -> dict[str, Any]:
         "sidecar": {
             "resources": SIDECAR_RESOURCES,
             "dashboards": {
-                "enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1",
+                "enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1", "resource": "configmap",
                 "searchNamespace": facts.namespace,
                 "folderAnnotation": "grafana_folder",
                 "provider": {"foldersFromFilesStructure": True, "allowUiUpdates": False},
