@@ -125,3 +125,13 @@ def test_the_platform_fits_the_general_instance_qhub_init_writes(cloud: str, sta
     cpu, memory = ALLOCATABLE[instance]
     assert used.cpu + SYSTEM_RESERVE[0] <= cpu, f"{cloud} {instance}: {used.summary()}, allocatable {cpu} CPU"
     assert used.memory + SYSTEM_RESERVE[1] <= memory, f"{cloud} {instance}: {used.summary()}, allocatable {memory / GiB:.2f}Gi"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_kube_state_metrics_exports_each_clouds_node_group_label(cloud: str, starter_plans: dict[str, Any]) -> None:
+    """(With the starter plans at hand.) Dashboards tell node groups apart by the label each cloud
+    module puts into ClusterOutputs.node_selectors; kube-state-metrics is allowed to export it."""
+    from tests.support.hub import GROUP_LABELS
+
+    (release,) = [r for r in unrendered_releases(starter_plans[cloud]) if r.inputs["name"] == values.KUBE_STATE_METRICS_RELEASE]
+    assert f"nodes=[{GROUP_LABELS[cloud]}]" in release.inputs["values"]["metricLabelsAllowlist"]
