@@ -135,3 +135,16 @@ def test_kube_state_metrics_exports_each_clouds_node_group_label(cloud: str, sta
 
     (release,) = [r for r in unrendered_releases(starter_plans[cloud]) if r.inputs["name"] == values.KUBE_STATE_METRICS_RELEASE]
     assert f"nodes=[{GROUP_LABELS[cloud]}]" in release.inputs["values"]["metricLabelsAllowlist"]
+
+
+def test_qhub_plan_prints_the_sum(tmp_path: Path, starter_plans: dict[str, Any]) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    path = tmp_path / "aws.yaml"
+    path.write_text(yaml.safe_dump(starter_config("aws", "lab", "lab.example.org"), sort_keys=False))
+    done = subprocess.run([sys.executable, "-m", "qhub", "plan", "--config", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.rstrip().splitlines()[-1] == footprint(starter_plans["aws"].to_json()).summary()
