@@ -69,6 +69,13 @@ CONDA_STORE_IMAGE = "quay.io/quansight/conda-store-server:2025.2.2"
 # NFSv4 server for clouds without managed NFS (see qhub/platform/nfs_server.py for why not volume-nfs).
 NFS_SERVER_IMAGE = "docker.io/openebs/nfs-server-alpine:0.11.0"
 BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
+# The pause image of QHub's image pullers (qhub/values/image_puller.py): the one z2jh 4.4.0's own
+# continuous pre-puller and user placeholders run.
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"
+# The image of the init container z2jh 4.4.0 adds to every user pod to block the cloud metadata
+# server (singleuser.networkTools, the chart's default): set in the values and pre-pulled with
+# the profiles' images.
+NETWORK_TOOLS_IMAGE = "quay.io/jupyterhub/k8s-network-tools:4.4.0"
 
 # dask-gateway's own server image, at the chart's version (the published chart sets the same tag).
 DASK_GATEWAY_SERVER_IMAGE = "ghcr.io/dask/dask-gateway-server:2026.3.0"

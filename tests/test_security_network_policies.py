@@ -29,6 +29,7 @@ from qhub.config import load_file
 from qhub.offline.engine import Plan
 from qhub.offline.mock_outputs import digitalocean as do_mocks
 from qhub.platform.network_policies import CONDA_STORE_ACCESS_LABEL
+from qhub.values.image_puller import APP_LABEL as PULLER_APP
 from qhub.values import conda_store as conda_values
 from tests.conftest import all_plans, plan_sources
 from tests.support.container import plan_objects
@@ -125,6 +126,11 @@ def cluster_of(label: str, gateway_runs: GatewayRuns) -> Cluster:
     }
     if any(r.inputs.get("metadata", {}).get("name") == "qhub-nfs-server" for r in plan.of_type("kubernetes:apps/v1:Deployment")):
         pods["nfs-server"] = make("nfs-server", ns, **{"app.kubernetes.io/name": "qhub-nfs-server"})
+    # QHub's image pullers (DaemonSets): they need no network at all.
+    for puller in (o for o in objects if o["kind"] == "DaemonSet" and o["metadata"].get("namespace") == ns
+                   and o["metadata"].get("labels", {}).get("app.kubernetes.io/name") == PULLER_APP):
+        role = f"image-puller {puller['metadata']['name']}"
+        pods[role] = pod(role, next(addresses), ns, puller["spec"]["template"])
     (singleuser,) = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "singleuser"]
     # Plus the chart's default singleuser.extraLabels, which KubeSpawner puts on every user pod.
     user_labels = {**singleuser["spec"]["podSelector"]["matchLabels"], "hub.jupyter.org/network-access-hub": "true"}
@@ -187,9 +193,15 @@ def _pods_in_node_ranges(cluster: Cluster, destination: str, port: int) -> set[s
 
 
 def test_every_pod_qhub_runs_is_fenced_both_ways(cluster: Cluster) -> None:
-    for role in ("conda-store", "ssh", "scheduler", "worker", *(["nfs-server"] if "nfs-server" in cluster.pods else [])):
+    pullers = [role for role in cluster.pods if role.startswith("image-puller ")]
+    assert pullers
+    for role in ("conda-store", "ssh", "scheduler", "worker", *(["nfs-server"] if "nfs-server" in cluster.pods else []), *pullers):
         assert isolated(cluster.policies, cluster[role], "Ingress"), role
         assert isolated(cluster.policies, cluster[role], "Egress"), role
+    for role in pullers:  # nothing in, nothing out: the kubelet pulls, not the pod
+        assert not any(cluster.can(other, role, port) or cluster.can(role, other, port)
+                       for other in cluster.pods if other != role for port in (53, 80, 443, 8081)), role
+        assert not cluster.can(role, INTERNET, 443) and not cluster.can(role, "kube-dns", 53, "UDP"), role
 
 
 def test_conda_store_admits_the_ingress_controller_and_the_nodes_nfs_mounts(cluster: Cluster) -> None:

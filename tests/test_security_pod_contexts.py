@@ -1,10 +1,10 @@
 """Least privilege in every container QHub defines itself, in every plan.
 
-QHub's own Deployments (conda-store, SSH, the in-cluster NFS server) as planned, and the
-init container the hub adds to every user pod as the real hub's spawn makes it
-(tests/support/hub.py): no privilege escalation, no capabilities but those a named need adds
-back, the runtime's seccomp profile, a non-root user, CPU and memory requests and a memory
-limit. Privileged containers only where the kernel or upstream leaves no choice.
+QHub's own Deployments (conda-store, SSH, the in-cluster NFS server) and DaemonSets (the image
+pullers) as planned, and the init container the hub adds to every user pod as the real hub's
+spawn makes it (tests/support/hub.py): no privilege escalation, no capabilities but those a
+named need adds back, the runtime's seccomp profile, a non-root user, CPU and memory requests
+and a memory limit. Privileged containers only where the kernel or upstream leaves no choice.
 """
 
 from __future__ import annotations
@@ -76,8 +76,9 @@ def problems(workload: str, pod_spec: Mapping[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("label", list(PLANS))
 def test_qhubs_own_workloads_run_with_least_privilege(label: str) -> None:
-    workloads = [o.manifest for o in qhub_objects(PLANS[label]()) if o.manifest.get("kind") == "Deployment"]
-    assert {w["metadata"]["name"] for w in workloads} >= {"conda-store", "jupyterhub-ssh"}
+    # Deployments and DaemonSets (the image pullers, qhub/values/image_puller.py).
+    workloads = [o.manifest for o in qhub_objects(PLANS[label]()) if o.manifest.get("kind") in ("Deployment", "DaemonSet")]
+    assert {w["metadata"]["name"] for w in workloads} >= {"conda-store", "jupyterhub-ssh", "dask-images-worker"}
     found = [problem for w in workloads for problem in problems(w["metadata"]["name"], w["spec"]["template"]["spec"])]
     assert not found, "\n".join(found)
 

@@ -2,9 +2,12 @@
 
 Creates: the gateway's JupyterHub API token (a random Pulumi secret) in the Secret
 `dask-gateway-token`, and the pinned dask-gateway Helm release (gateway, controller and
-Traefik on the general group; schedulers and workers on the worker group, or a GPU group for
-GPU profiles); the NetworkPolicy `dask-clusters`, which fences the schedulers and workers
-users start as z2jh fences user servers (qhub/platform/network_policies.py). Hands the hub a
+Traefik on the general group, the gateway's pod carrying an HMAC of the token so a new one
+rolls it; schedulers and workers on the worker group, or a GPU group for GPU profiles, with the
+tolerations of the group's taints); the NetworkPolicy `dask-clusters`, which fences the
+schedulers and workers users start as z2jh fences user servers (qhub/platform/network_policies.py); the DaemonSets
+`dask-images-<group>` that pull the dask images onto the worker group and the GPU workers' group
+(qhub/platform/image_puller.py). Hands the hub a
 HubIntegration: the `dask-gateway` service with that token,
 the DASK_GATEWAY__* settings of user pods, and the scope user servers need to use it.
 """
@@ -21,8 +24,11 @@ from qhub import versions
 from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.helm import release
+from qhub.platform.checksums import ANNOTATION, secrets_checksum
+from qhub.platform.image_puller import image_pullers, node_groups
 from qhub.platform.network_policies import dask_cluster_spec, network_policy
 from qhub.values import dask_gateway as values
+from qhub.values import spawn_speed
 from qhub.values.conda_store import CondaMount
 from qhub.values.hub_integration import HubIntegration, HubService, SecretKeyRef
 
@@ -73,15 +79,24 @@ class DaskGateway(pulumi.ComponentResource):
             worker_selector=cluster.selector("worker"),
             gpu_selector=cluster.selector(gpu_groups[0]) if gpu_groups else None,
             conda=args.conda,
+            placements=cluster.placements(),
         )
+        chart_values = values.dask_gateway_values(
+            config, settings=settings, general_selector=cluster.selector("general"),
+            token=TOKEN, hub_api_url=args.hub_api_url,
+        )
+        # The gateway reads the token from its Secret at start: a new token rolls it (the chart's
+        # own checksums cover only its own ConfigMap and Secret).
+        chart_values["gateway"]["annotations"] = {ANNOTATION: secrets_checksum(name, {TOKEN.key: token.result}, self)}
         self.release = release(
             f"{name}-release", versions.DASK_GATEWAY_CHART, values.RELEASE_NAME, args.namespace,
-            values.dask_gateway_values(
-                config, settings=settings, general_selector=cluster.selector("general"),
-                token=TOKEN, hub_api_url=args.hub_api_url,
-            ),
+            chart_values,
             pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.token_secret, *args.depends_on])),
         )
+
+        # The schedulers' and workers' images, pulled onto the groups they start on as nodes join.
+        self.image_pullers = image_pullers(name, spawn_speed.dask_pull_sets(settings, node_groups(cluster)),
+                                           args.namespace, k8s_opts)
 
         # Users' code runs in these pods: the same fence as around user servers.
         network_policy(f"{name}-network-policy", "dask-clusters", args.namespace, dask_cluster_spec(), k8s_opts)
@@ -90,7 +105,7 @@ class DaskGateway(pulumi.ComponentResource):
         self.hub = HubIntegration(
             services=(HubService(
                 name=values.HUB_SERVICE_NAME, api_token=TOKEN, url=values.traefik_url(config.namespace),
-                display=False,
+                display=False, api_token_value=token.result,
             ),),
             singleuser_env=values.user_environment(config),
             # The gateway checks this scope (jupyterhubServiceName); server tokens lack it by default.

@@ -1,13 +1,15 @@
 """JupyterHub: the z2jh release and the Secret its login needs.
 
 Creates: the `qhub-hub-secrets` Secret (OAuth client secret, or the shared user and admin
-passwords) from Pulumi secrets, with an HMAC of its content on the hub's pod so that a rotated
-secret rolls the hub (qhub/platform/checksums.py), the `qhub-hub-config` ConfigMap with QHub's hub-side module
+passwords) from Pulumi secrets, with an HMAC of its content and of the services' API tokens on
+the hub's pod so that a rotated secret or token rolls the hub (qhub/platform/checksums.py), the `qhub-hub-config` ConfigMap with QHub's hub-side module
 (qhub/values/hub_config/qhub_hub.py, verbatim) and its data (users, groups, profiles, services:
 compressed JSON in binaryData), and the `jupyterhub` Helm release whose values
 (qhub.values.jupyterhub) reach that Secret only by secretKeyRef. Hub, proxy and user scheduler
 run on the general group, user servers on the user group; the hub is served at
-https://<domain>/ through the NGINX ingress.
+https://<domain>/ through the NGINX ingress. The images of profiles that start on other groups
+(GPU profiles) are pulled onto those groups by QHub's DaemonSets `jupyterlab-images-<group>`
+(qhub/platform/image_puller.py); z2jh's continuous puller covers the user group.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from qhub.cluster import ClusterOutputs
 from qhub.config import QHubConfig
 from qhub.helm import release
 from qhub.platform.checksums import ANNOTATION, secrets_checksum
+from qhub.platform.image_puller import image_pullers, node_groups
 from qhub.values.hub_integration import HubIntegration
 from qhub.values.jupyterhub import (
     HUB_CONFIG_KEY, HUB_CONFIG_MAP, HUB_DATA_KEY, PROXY_SERVICE, HubFacts, HubSecrets, hub_files, jupyterhub_values,
+    profile_entries,
 )
+from qhub.values.spawn_speed import init_images, jupyterlab_pull_sets
 from qhub.values.routes import Route
 from qhub.versions import BUSYBOX_IMAGE, JUPYTERHUB_CHART
 
@@ -73,6 +78,10 @@ class JupyterHub(pulumi.ComponentResource):
             string_data={key: pulumi.Output.secret(value) for key, value in string_data.items()},
             opts=k8s_opts,
         )
+        service_tokens: dict[str, pulumi.Input[str]] = {
+            f"service-token/{service.name}": service.api_token_value
+            for integration in integrations for service in integration.services if service.api_token_value is not None
+        }
         facts = HubFacts(
             general_selector=cluster.selector("general"),
             user_selector=cluster.selector("user"),
@@ -82,8 +91,10 @@ class JupyterHub(pulumi.ComponentResource):
             oauth_client_id=oauth_client_id,
             auth0_domain=auth0_domain,
             init_image=BUSYBOX_IMAGE,
-            # A rotated OAuth secret or password rolls the hub (see qhub/platform/checksums.py).
-            extra={"hub": {"annotations": {ANNOTATION: secrets_checksum(name, string_data, self)}}},
+            placements=cluster.placements(),
+            # A rotated OAuth secret, password or service token (read from the services' own
+            # Secrets) rolls the hub (see qhub/platform/checksums.py).
+            extra={"hub": {"annotations": {ANNOTATION: secrets_checksum(name, {**string_data, **service_tokens}, self)}}},
         )
         files = hub_files(config, facts, integrations)
         self.config_map = k8s.core.v1.ConfigMap(
@@ -102,6 +113,10 @@ class JupyterHub(pulumi.ComponentResource):
             # The hub's first start pulls images and creates its database volume.
             timeout=900,
         )
+        # The images of profiles that start off the user group (GPU profiles), pulled onto their
+        # own groups only; z2jh's continuous puller (in the values) covers the user group.
+        self.image_pullers = image_pullers(name, jupyterlab_pull_sets(
+            profile_entries(config, facts), node_groups(cluster), "user", init_images(facts.init_image)), namespace, k8s_opts)
         self.url = f"https://{config.domain}/"
         # Everything under the domain not claimed by another service goes to the hub's proxy.
         self.route = Route("/", PROXY_SERVICE, 80, websocket=True)

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from qhub import versions
-from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, Placement, tolerations_for
 from qhub.config import QHubConfig
 from qhub.values import dask_gateway_config
 from qhub.values.conda_store import CondaMount, environment_prefix
 from qhub.values.hub_integration import SecretKeyRef
+from qhub.values.jupyterhub import deep_merge
 
 RELEASE_NAME = "dask-gateway"
 HUB_SERVICE_NAME = "dask-gateway"
@@ -51,10 +52,12 @@ def split_image(image: str) -> tuple[str, str]:
 
 def gateway_settings(
     config: QHubConfig, *, worker_selector: Mapping[str, str], gpu_selector: Mapping[str, str] | None,
-    conda: CondaMount,
+    conda: CondaMount, placements: Sequence[Placement] = (),
 ) -> dict[str, Any]:
     """The JSON the gateway's cluster options are built from (see dask_gateway_config.py).
 
+    `placements`: every node group's selector and tolerations (ClusterOutputs.placements); the
+    pods tolerate the taints of the group they land on (GPU, AKS spot).
     Linear in profiles and environments: each is visited once.
     """
     default_image = config.default_images.dask_worker
@@ -71,13 +74,17 @@ def gateway_settings(
     }
     environments = {env.name: environment_prefix(env.name) for env in config.environments.values()}
     gpu_toleration = {"key": GPU_TAINT_KEY, "operator": "Equal", "value": GPU_TAINT_VALUE, "effect": GPU_TAINT_EFFECT}
+    worker_tolerations = tolerations_for(worker_selector, placements)
+    gpu_tolerations = [gpu_toleration, *(t for t in tolerations_for(gpu_selector or worker_selector, placements)
+                                          if t != gpu_toleration)]
     return {
         "profiles": profiles,
         "default_profile": next(iter(profiles)),
         "environments": environments,
         "default_environment": next(iter(environments), None),
-        "worker_placement": {"nodeSelector": dict(worker_selector)},
-        "gpu_placement": {"nodeSelector": dict(gpu_selector or worker_selector), "tolerations": [gpu_toleration]},
+        "worker_placement": {"nodeSelector": dict(worker_selector),
+                             **({"tolerations": worker_tolerations} if worker_tolerations else {})},
+        "gpu_placement": {"nodeSelector": dict(gpu_selector or worker_selector), "tolerations": gpu_tolerations},
         "volumes": [conda.volume()],
         "volume_mounts": [conda.volume_mount()],
         "image_path": IMAGE_PATH,
@@ -97,7 +104,7 @@ def dask_gateway_values(
     base_pod = dict(worker_placement, volumes=list(settings["volumes"]))
     base_container = {"volumeMounts": list(settings["volume_mounts"])}
     general = dict(general_selector)
-    return {
+    chart_values: dict[str, Any] = {
         "fullnameOverride": RELEASE_NAME,
         "gateway": {
             "prefix": PREFIX,
@@ -134,6 +141,9 @@ def dask_gateway_values(
             "service": {"type": "ClusterIP"},
         },
     }
+    # The admin's chart values last (dask_gateway.overrides, checked by the config model: no
+    # key QHub owns, no secret, valid for the chart).
+    return deep_merge(chart_values, config.dask_gateway.overrides)
 
 
 def user_egress() -> dict[str, object]:

@@ -24,9 +24,11 @@ from typing import Any
 from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, Placement, tolerations_for
 from qhub.config import QHubConfig
 from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
+from qhub.values import spawn_speed
 from qhub.values.hub_config import source as hub_source
 from qhub.values.hub_integration import HubIntegration, SecretKeyRef
 from qhub.values.packed import CONFIG_MAP_LIMIT, pack_json
+from qhub.versions import NETWORK_TOOLS_IMAGE
 
 # The shared volume's name in user pods; the home init container mounts it whole.
 SHARED_VOLUME = "shared"
@@ -270,6 +272,8 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
         egress.extend(dict(rule) for rule in integration.egress)
     hub = config.jupyterhub
     user_tolerations = tolerations_for(facts.user_selector, facts.placements)
+    entries = profile_entries(config, facts)
+    server_image = spawn_speed.singleuser_image(entries, facts.user_selector, config.default_images.jupyterlab)
     values: dict[str, Any] = {
         "hub": {
             "image": _image(config.default_images.hub),
@@ -293,7 +297,10 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             "chp": {"nodeSelector": general},
         },
         "singleuser": {
-            "image": _image(config.default_images.jupyterlab),
+            # Every profile names its image; this one is what z2jh's puller pulls as the default.
+            "image": _image(server_image),
+            # The chart's own, named here because QHub's image pullers pull it too.
+            "networkTools": {"image": _image(NETWORK_TOOLS_IMAGE)},
             "nodeSelector": dict(facts.user_selector),
             "defaultUrl": "/lab",
             "startTimeout": 600,
@@ -309,10 +316,12 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             # Placement is by node selector; the chart's purpose-label affinity would only prefer.
             "corePods": {"nodeAffinity": {"matchNodePurpose": "ignore"}},
             "userPods": {"nodeAffinity": {"matchNodePurpose": "ignore"}},
-            "userPlaceholder": {"enabled": False},
+            # jupyterhub.warm_servers: placeholders sized like the default profile (spawn_speed.py).
+            **spawn_speed.scheduling_values(config),
         },
-        # The hook puller is a Helm hook Pulumi would wait on at every image change.
-        "prePuller": {"hook": {"enabled": False}, "continuous": {"enabled": False}},
+        # The user group's images, pulled onto every user node as it joins (spawn_speed.py).
+        "prePuller": spawn_speed.pre_puller_values(entries, facts.user_selector, server_image,
+                                                   spawn_speed.init_images(facts.init_image)),
         # The platform's one Ingress routes to proxy-public (qhub/values/routes.py).
         "ingress": {"enabled": False},
         "cull": {
@@ -322,7 +331,9 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             "maxAge": hub.max_server_age_hours * 3600,
         },
     }
-    return deep_merge(values, dict(facts.extra))
+    # The admin's chart values last (jupyterhub.overrides, checked by the config model: no key
+    # QHub owns, no secret, valid for the chart).
+    return deep_merge(deep_merge(values, dict(facts.extra)), config.jupyterhub.overrides)
 
 
 def _image(reference: str) -> dict[str, str]:

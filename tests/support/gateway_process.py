@@ -32,6 +32,7 @@ dask_gateway_server are imported, as in the gateway image.
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import sys
@@ -67,7 +68,9 @@ def _qualname(obj):
 
 def describe_gateway(app):
     auth = app.authenticator
-    described = {"authenticator": _qualname(auth), "backend": _qualname(app.backend)}
+    # log_level: traitlets keeps the configured level as a number.
+    described = {"authenticator": _qualname(auth), "backend": _qualname(app.backend),
+                 "log_level": logging.getLevelName(app.log_level)}
     if hasattr(auth, "jupyterhub_api_url"):
         described.update(
             api_url=auth.jupyterhub_api_url, api_token=auth.jupyterhub_api_token,
