@@ -93,9 +93,9 @@ def test_preserved_unknown_fields_only_where_the_crd_says(staging: tuple[ApiSche
 
 
 def test_custom_resource_without_its_crd_is_refused(staging: tuple[ApiSchemas, list[ClusterObject]]) -> None:
-    """No chart of the staging plan ships monitoring.coreos.com's CRDs."""
-    monitor = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "m"}, "spec": {}}
-    with pytest.raises(CustomResourceError, match="no CRD in the plan defines ServiceMonitor"):
+    """No chart of the staging plan ships a CRD for this kind."""
+    monitor = {"apiVersion": "widgets.example.org/v1", "kind": "Widget", "metadata": {"name": "m"}, "spec": {}}
+    with pytest.raises(CustomResourceError, match="no CRD in the plan defines Widget"):
         staging[0].validate(monitor)
 
 

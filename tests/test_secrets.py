@@ -47,12 +47,18 @@ SECRET_KEYS = {"clientsecret", "client_secret", "apitoken", "api_token", "passwo
                "cookiesecret", "privatekey", "private_key", "hostkey", "host_key", "token"}
 
 
+def _reference(value: object) -> bool:
+    """A value that names where the secret is read at run time (Grafana's `$__env{VAR}` and
+    `$__file{path}`), not the secret itself."""
+    return isinstance(value, str) and re.fullmatch(r"\$__(env|file)\{[^}]+\}", value) is not None
+
+
 def _secret_values(node: object, path: str = "") -> list[str]:
     """Paths in Helm values where a key named like a secret holds a value."""
     found = []
     if isinstance(node, dict):
         for key, value in node.items():
-            if str(key).lower() in SECRET_KEYS and value not in (None, "", "[secret]", {}):
+            if str(key).lower() in SECRET_KEYS and value not in (None, "", "[secret]", {}) and not _reference(value):
                 found.append(f"{path}.{key}")
             found += _secret_values(value, f"{path}.{key}")
     elif isinstance(node, list):
