@@ -176,16 +176,23 @@ def test_dask_schedulers_and_workers_tolerate_the_taints_of_their_group(gateway_
             check_placed(made[role]["spec"], config, taints, f"{label}'s dask {role} for {made['request']}")
 
 
+# z2jh's user placeholders (jupyterhub.warm_servers): stand-ins for user servers, on their group.
+PLACEHOLDERS = "user-placeholder"
+
+
 def test_state_bearing_pods_never_land_on_spot_nodes() -> None:
     """Every Deployment and StatefulSet of the plan (the hub, proxy, conda-store, NFS, SSH, the
     gateway's own pods, ingress, cert-manager) selects the on-demand general group and tolerates
-    no spot taint; DaemonSets run on every node by design (the GPU device plugin must)."""
+    no spot taint; DaemonSets run on every node by design (the GPU device plugin must). The warm
+    servers' placeholders hold room where user servers start, and tolerate what those do."""
     plan, config = _plan(SPOT), _config(SPOT)
     spot = spot_groups(plan, config)
     workloads = [o for o in plan_objects(plan, stack_kubernetes_version(config)) if o.get("kind") in ("Deployment", "StatefulSet")]
     names = {o["metadata"]["name"] for o in workloads}
-    assert {"hub", "proxy", "conda-store", "jupyterhub-ssh", "api-dask-gateway"} <= names, names
-    for workload in workloads:
+    assert {"hub", "proxy", "conda-store", "jupyterhub-ssh", "api-dask-gateway", PLACEHOLDERS} <= names, names
+    (placeholders,) = [o for o in workloads if o["metadata"]["name"] == PLACEHOLDERS]
+    assert check_placed(placeholders["spec"]["template"]["spec"], config, node_taints(plan, config), PLACEHOLDERS) == "user"
+    for workload in [o for o in workloads if o is not placeholders]:
         spec = workload["spec"]["template"]["spec"]
         name = f"{workload['kind']} {workload['metadata']['name']}"
         assert group_of(spec, config) == "general", name
