@@ -144,5 +144,8 @@ def test_the_gateway_with_overrides_runs_them(request: pytest.FixtureRequest) ->
     assert gateway.gateway["authenticator"] == "dask_gateway_server.auth.JupyterHubAuthenticator"
     (api,) = [o for o in gateway.objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "api-dask-gateway"]
     assert api["spec"]["template"]["spec"]["containers"][0]["resources"] == config.dask_gateway.overrides["gateway"]["resources"]
+    # The override's pod annotations, beside QHub's token checksum (which rolls the gateway).
+    annotations = api["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["lab.example.org/team"] == "research" and "qhub.dev/secrets-hmac" in annotations
     controller = [o for o in gateway.objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "controller-dask-gateway"]
     assert re.search(r"completed_cluster_max_age = 3600\b", controller[0]["data"]["dask_gateway_config.py"])

@@ -87,7 +87,9 @@ class DaskGateway(pulumi.ComponentResource):
         )
         # The gateway reads the token from its Secret at start: a new token rolls it (the chart's
         # own checksums cover only its own ConfigMap and Secret).
-        chart_values["gateway"]["annotations"] = {ANNOTATION: secrets_checksum(name, {TOKEN.key: token.result}, self)}
+        # Beside any annotations of dask_gateway.overrides.
+        chart_values["gateway"]["annotations"] = {**(chart_values["gateway"].get("annotations") or {}),
+                                                  ANNOTATION: secrets_checksum(name, {TOKEN.key: token.result}, self)}
         self.release = release(
             f"{name}-release", versions.DASK_GATEWAY_CHART, values.RELEASE_NAME, args.namespace,
             chart_values,
