@@ -15,10 +15,9 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from qhub.clouds.aws.iam import web_identity_trust_policy
 from qhub.images import GITHUB_OIDC_ISSUER
 
-# The audience configure-aws-credentials asks GitHub's token for.
-STS_AUDIENCE = "sts.amazonaws.com"
 # What `docker push` (and BuildKit checking what a registry already has) calls on a repository.
 PUSH_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
@@ -36,16 +35,7 @@ LOGIN_ACTION = "ecr:GetAuthorizationToken"
 
 def trust_policy(oidc_provider_arn: str, subject: str) -> str:
     """Only GitHub tokens with exactly this subject (and STS's audience) may assume the role."""
-    issuer = GITHUB_OIDC_ISSUER.removeprefix("https://")
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {f"{issuer}:aud": STS_AUDIENCE, f"{issuer}:sub": subject}},
-        }],
-    })
+    return web_identity_trust_policy(oidc_provider_arn, GITHUB_OIDC_ISSUER, subject)
 
 
 def push_policy(repository_arns: Sequence[str]) -> str:

@@ -23,8 +23,9 @@ def service_trust_policy(service: str) -> str:
     })
 
 
-def irsa_trust_document(oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> str:
-    """A trust policy only the named Kubernetes service account of this cluster can use."""
+def web_identity_trust_policy(oidc_provider_arn: str, issuer_url: str, subject: str) -> str:
+    """A trust policy only tokens of this OIDC issuer with exactly this subject (and STS's
+    audience) can use: a cluster's service account, or a CI job of one repository and branch."""
     issuer = issuer_url.removeprefix("https://")
     return json.dumps({
         "Version": "2012-10-17",
@@ -32,12 +33,14 @@ def irsa_trust_document(oidc_provider_arn: str, issuer_url: str, namespace: str,
             "Effect": "Allow",
             "Principal": {"Federated": oidc_provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {
-                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                f"{issuer}:aud": STS_AUDIENCE,
-            }},
+            "Condition": {"StringEquals": {f"{issuer}:sub": subject, f"{issuer}:aud": STS_AUDIENCE}},
         }],
     })
+
+
+def irsa_trust_document(oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> str:
+    """A trust policy only the named Kubernetes service account of this cluster can use."""
+    return web_identity_trust_policy(oidc_provider_arn, issuer_url, f"system:serviceaccount:{namespace}:{service_account}")
 
 
 def irsa_trust_policy(
