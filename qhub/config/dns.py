@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError, ValidatorFunctionWrapHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticKnownError, core_schema
 
 from qhub.config.base import Model, Problem, rule_error, rules_error
 from qhub.config.errors import quote
@@ -23,6 +25,40 @@ _ZONE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{
 # An Azure resource group name, and a GCP project id.
 _RESOURCE_GROUP = r"^[-\w._()]{0,89}[-\w_()]$"
 _PROJECT = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
+# The same language as _RESOURCE_GROUP without the bound, which is checked as a length. The
+# bounded form makes pydantic-core's regex engine expand Unicode `\w` 89 times: 50 ms of every
+# `qhub validate`, a fifth of it, against 2 ms for this one.
+_RESOURCE_GROUP_UNBOUNDED = r"^[-\w._()]*[-\w_()]$"
+_RESOURCE_GROUP_MAX_LENGTH = 90
+
+
+class _ResourceGroupName:
+    """A str matching _RESOURCE_GROUP, checked as the unbounded pattern plus the length, and
+    reported and documented exactly as `Field(pattern=_RESOURCE_GROUP)` would be."""
+
+    @staticmethod
+    def _check(value: Any, handler: ValidatorFunctionWrapHandler) -> str:
+        mismatch = PydanticKnownError("string_pattern_mismatch", {"pattern": _RESOURCE_GROUP})
+        try:
+            text: str = handler(value)
+        except ValidationError as error:
+            if any(item["type"] == "string_pattern_mismatch" for item in error.errors(include_url=False)):
+                raise mismatch from None
+            raise  # not text at all: pydantic's own error, as for any str field
+        if len(text) > _RESOURCE_GROUP_MAX_LENGTH:
+            raise mismatch
+        return text
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_wrap_validator_function(cls._check, core_schema.str_schema(pattern=_RESOURCE_GROUP_UNBOUNDED))
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"type": "string", "pattern": _RESOURCE_GROUP}
+
+
+ResourceGroupName = Annotated[str, _ResourceGroupName]
 
 TTL_SECONDS = 300
 """TTL of the record: short enough that a moved load balancer is found within minutes."""
@@ -60,7 +96,7 @@ class Dns(Model):
     auto_provision: bool = Field(False, description="true: the stack creates the record for `domain` pointing at the load balancer (TTL 300 s); false: it only prints it as the `dns_record` output.")
     project: str | None = Field(None, pattern=_PROJECT, description="cloud-dns: the GCP project of the zone; default google_cloud_platform.project.")
     managed_zone: str | None = Field(None, pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", description="cloud-dns: the managed zone's name in the project; default the zone with dots as hyphens (example-org).")
-    resource_group: str | None = Field(None, pattern=_RESOURCE_GROUP, description="azure-dns: the resource group of the zone (required).")
+    resource_group: ResourceGroupName | None = Field(None, description="azure-dns: the resource group of the zone (required).")
     subscription_id: str | None = Field(None, pattern=r"^[0-9a-fA-F-]{36}$", description="azure-dns: the subscription of the zone; default azure.subscription_id, else the credentials' own.")
 
     @field_validator("zone")
