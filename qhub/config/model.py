@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from qhub import versions
-from qhub.config.base import QUANTITY_HELP, Model, Problem, parse_quantity, rule_error, rules_error
+from qhub.config.base import QUANTITY_HELP, Model, Problem, empty_list, parse_quantity, rule_error, rules_error
 from qhub.config.chart_overrides import DaskGatewayOverrides, JupyterHubOverrides
 from qhub.config.errors import clip, quote
 from qhub.config.dns import Dns, dns_problems
@@ -179,7 +179,7 @@ class QHubConfig(Model):
     jupyterhub: JupyterHubSettings = Field(default_factory=JupyterHubSettings, description="Hub settings.")
     dask_gateway: DaskGatewaySettings = Field(default_factory=DaskGatewaySettings, description="Dask gateway settings.")
     dns: Dns | None = Field(None, description="The DNS record of `domain`, written by the stack in your zone; without it, create the `dns_record` output by hand.")
-    helm_extensions: HelmExtensions = Field(default_factory=list, description="More Helm charts (QHub 0.4's and Nebari's shape), installed after the platform's own.")
+    helm_extensions: HelmExtensions = Field(default_factory=empty_list, description="More Helm charts (QHub 0.4's and Nebari's shape), installed after the platform's own.")
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Prometheus and Grafana (at /monitoring/, behind the hub's login) with dashboards of the platform.")
 
     @field_validator("ci_cd", mode="before")

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from qhub.config import spawner_options
-from qhub.config.base import Model, Problem, parse_dask_memory, rule_error, rules_error
+from qhub.config.base import Model, Problem, empty_list, parse_dask_memory, rule_error, rules_error
 from qhub.config.errors import clip, quote
 
 class JupyterLabProfile(Model):
@@ -15,8 +15,8 @@ class JupyterLabProfile(Model):
 
     display_name: str = Field(min_length=1, description="Name shown on the spawn page.")
     description: str = Field("", description="Text under the name.")
-    users: list[str] = Field(default_factory=list, description="Users who see this profile (with `groups`; all users when both are empty).")
-    groups: list[str] = Field(default_factory=list, description="Groups whose members see this profile.")
+    users: list[str] = Field(default_factory=empty_list, description="Users who see this profile (with `groups`; all users when both are empty).")
+    groups: list[str] = Field(default_factory=empty_list, description="Groups whose members see this profile.")
     default: bool = Field(False, description="Preselected on the spawn page; at most one profile.")
     gpu: int = Field(0, ge=0, le=16, description="GPUs per server (short for extra_resource_limits nvidia.com/gpu): places it on the first GPU node group, or the one kubespawner_override.node_selector names.")
     kubespawner_override: dict[str, Any] = Field(default_factory=dict, description="KubeSpawner options for this profile (cpu_limit, mem_guarantee, image, ...).")

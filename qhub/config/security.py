@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, StringConstraints, field_validator, model_validator
 
-from qhub.config.base import Model, Problem, rules_error
+from qhub.config.base import Model, Problem, empty_list, rules_error
 from qhub.config.errors import clip, quote
 
 # Unix ids: positive, below 2**31 (the seed suggests starting high, e.g. 10000000).
@@ -81,7 +81,7 @@ class User(Model):
 
     uid: UnixId = Field(description="Unix user id; never change it after the user has files.")
     primary_group: GroupName = Field(description="Group that owns the files the user writes.")
-    secondary_groups: list[GroupName] = Field(default_factory=list, description="Further groups the user belongs to.")
+    secondary_groups: list[GroupName] = Field(default_factory=empty_list, description="Further groups the user belongs to.")
 
 
 class Group(Model):

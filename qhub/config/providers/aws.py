@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from qhub.config.base import Model, rule_error, rules_error
+from qhub.config.base import Model, empty_list, rule_error, rules_error
 from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups, zones_outside_region
 
 # g4dn, g5, g5g, g6, g6e, gr6, p3, p4d, p5, ... carry NVIDIA GPUs.
@@ -33,7 +33,7 @@ class ExistingNetwork(Model):
 
     vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="The VPC's id.")
     private_subnet_ids: list[str] = Field(min_length=2, description="Subnets for nodes, in at least two zones.")
-    public_subnet_ids: list[str] = Field(default_factory=list, description="Subnets for internet-facing load balancers.")
+    public_subnet_ids: list[str] = Field(default_factory=empty_list, description="Subnets for internet-facing load balancers.")
 
 
 class AmazonWebServices(CloudBlock):
@@ -42,7 +42,7 @@ class AmazonWebServices(CloudBlock):
     region_pattern = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
     region_examples = "us-west-2, eu-central-1"
 
-    availability_zones: list[str] = Field(default_factory=list, description="Zones for subnets; empty takes the region's first two or three.")
+    availability_zones: list[str] = Field(default_factory=empty_list, description="Zones for subnets; empty takes the region's first two or three.")
     node_groups: dict[NodeGroupName, AwsNodeGroup] = Field(description="Node groups by name; general, user and worker are required.")
     vpc_cidr: str = Field("10.10.0.0/16", description="CIDR of the VPC the program creates. Changing it recreates the network.", json_schema_extra={"immutable": True})
     nat_gateway_per_zone: bool = Field(False, description="One NAT gateway per zone (resilient) instead of one shared (cheaper).")

@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from qhub.config.base import Model, rule_error, rules_error
+from qhub.config.base import Model, empty_list, rule_error, rules_error
 from qhub.config.errors import quote
 from qhub.config.providers.common import CloudBlock, NodeGroup, NodeGroupName, check_required_groups, zones_outside_region
 
@@ -26,7 +26,7 @@ class GcpNodeGroup(NodeGroup):
     instance_examples = "n2-standard-4, e2-highmem-8, g2-standard-8"
     cloud_label = "GCP Compute Engine"
 
-    guest_accelerators: list[GuestAccelerator] = Field(default_factory=list, description="GPUs attached to each node.")
+    guest_accelerators: list[GuestAccelerator] = Field(default_factory=empty_list, description="GPUs attached to each node.")
 
     @property
     def is_gpu(self) -> bool:
@@ -52,7 +52,7 @@ class GoogleCloudPlatform(CloudBlock):
 
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="The GCP project id.", json_schema_extra={"immutable": True})
     zone: str | None = Field(None, description="Zone of zonal resources; defaults to the region's first availability zone.")
-    availability_zones: list[str] = Field(default_factory=list, description="Node zones; a single zone makes a zonal cluster, none a regional one.")
+    availability_zones: list[str] = Field(default_factory=empty_list, description="Node zones; a single zone makes a zonal cluster, none a regional one.")
     node_groups: dict[NodeGroupName, GcpNodeGroup] = Field(description="Node pools by name; general, user and worker are required. GKE applies min_nodes/max_nodes per zone of the pool.")
     subnet_cidr: str = Field("10.10.0.0/20", description="Primary range of the nodes' subnet. Changing it recreates the network.", json_schema_extra={"immutable": True})
     pods_cidr: str = Field("10.16.0.0/14", description="Secondary range for pod IPs (VPC-native). Changing it recreates the cluster.", json_schema_extra={"immutable": True})
