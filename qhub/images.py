@@ -200,7 +200,6 @@ def mixed_build_warnings(config: QHubConfig) -> list[Issue]:
     image's key, once, naming the worker images. Stacks on images of no build are quiet.
     """
     from qhub.config.errors import Issue, clip
-    from qhub.config.issues import key_path
 
     labs: list[tuple[tuple[object, ...], str]] = [(("default_images", "jupyterlab"), config.default_images.jupyterlab)]
     labs += [(("profiles", "jupyterlab", index, "kubespawner_override", "image"), str(profile.kubespawner_override["image"]))
@@ -210,6 +209,9 @@ def mixed_build_warnings(config: QHubConfig) -> list[Issue]:
                 for name, profile in config.profiles.dask_worker.items() if profile.image]
     if not any(build_of(image) for _, image in [*labs, *workers]):
         return []
+    # Only stacks on built images pay for the module that words pydantic's errors (and difflib).
+    from qhub.config.issues import key_path
+
     issues = []
     for lab_path, lab in labs:
         built = build_of(lab)

@@ -13,7 +13,7 @@ import yaml
 from qhub.cicd.images import check_images_workflow
 from qhub.cicd.settings import DEPLOY_WORKFLOW, IMAGES_WORKFLOW, PULL_REQUEST_WORKFLOW
 from qhub.cicd.stacks import StackCi, stack_ci
-from qhub.cicd.workflows import load_workflow
+from qhub.cicd.workflows import shared_workflow
 from qhub.config.errors import Issue
 from qhub.config.files import project_stacks
 
@@ -56,7 +56,7 @@ def read_workflows(project_dir: Path) -> WorkflowUse:
     for path in files:
         relative = path.relative_to(project_dir).as_posix()
         try:
-            document = load_workflow(path.read_text(encoding="utf-8"))
+            document = shared_workflow(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             continue  # actionlint and GitHub report broken workflows; here they count for nothing
         if not isinstance(document, dict):

@@ -268,7 +268,7 @@ class _PushJobs:
 
 def _pushing_jobs(project_dir: Path) -> _PushJobs:
     """The jobs that push images (a docker/build-push-action step whose `push` is not false)."""
-    from qhub.cicd.workflows import load_workflow
+    from qhub.cicd.workflows import shared_workflow
 
     stacks: dict[str, list[str]] = {}
     branches: dict[str, list[str]] = {}
@@ -276,7 +276,7 @@ def _pushing_jobs(project_dir: Path) -> _PushJobs:
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []:
         relative = path.relative_to(project_dir).as_posix()
         try:
-            document = load_workflow(path.read_text(encoding="utf-8"))
+            document = shared_workflow(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             continue
         if not isinstance(document, dict):

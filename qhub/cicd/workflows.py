@@ -5,6 +5,7 @@ The images workflow is built in qhub/cicd/images.py and written with the others 
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -382,6 +383,13 @@ def dump_workflow(document: dict[str, Any]) -> str:
 def load_workflow(text: str) -> Any:
     """A workflow file as GitHub reads it (`on` stays a text key)."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+@functools.lru_cache(maxsize=32)
+def shared_workflow(text: str) -> Any:
+    """load_workflow of `text`, parsed once per process and shared, for readers that never change
+    it: `qhub validate` reads every workflow for its Pulumi steps and again for its image pushes."""
+    return load_workflow(text)
 
 
 def expected_workflows(project_dir: Path) -> dict[str, str]:
