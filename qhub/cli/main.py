@@ -1,6 +1,7 @@
 """Entry point of the qhub command: parses arguments and runs one command module.
 
-Exit codes: 0 success, 1 the input is invalid or the command failed, 2 usage error.
+Exit codes: 0 success, 1 the input is invalid or the command failed, 2 usage error, 3 (`qhub
+diff` only) the change would delete or replace a resource that holds data, 130 interrupted.
 """
 
 from __future__ import annotations
