@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import functools
 import os
-import types
+import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from qhub.config import load_file
 from qhub.config.load import stack_config_file, stack_settings
 from qhub.offline.engine import Plan, plan_program
+from tests.support.session_cache import SESSION_DIR_ENV, create_session_dir, shared
+
+if TYPE_CHECKING:
+    from tests.support.gateway import GatewayRuns
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,19 +37,21 @@ STACKS = ("staging", "prod")
 COMPAT_CONFIGS = sorted((SHARED / "compat-configs" / "qhub-ops").glob("*.yaml")) if SHARED.exists() else []
 
 
-@functools.cache
 def plan_stack(stack: str) -> Plan:
-    """The offline plan of one of the repository's stacks (cached: plans are read-only)."""
-    path = stack_config_file(stack, ROOT)
-    provider = load_file(path).config.provider.value
-    return plan_program(path, stack, provider, extra_config=stack_settings(stack, ROOT))
+    """The offline plan of one of the repository's stacks (made once per run: plans are read-only)."""
+    def make() -> Plan:
+        path = stack_config_file(stack, ROOT)
+        provider = load_file(path).config.provider.value
+        return plan_program(path, stack, provider, extra_config=stack_settings(stack, ROOT))
+    return shared(f"plan-stack:{stack}", make)
 
 
-@functools.cache
 def plan_config(path: Path, stack: str = "dev") -> Plan:
-    """The offline plan of any QHub file, as stack `dev`."""
-    provider = load_file(path).config.provider.value
-    return plan_program(path, stack, provider)
+    """The offline plan of any QHub file, as stack `dev` (made once per run)."""
+    def make() -> Plan:
+        provider = load_file(path).config.provider.value
+        return plan_program(path, stack, provider)
+    return shared(f"plan-config:{Path(path).resolve()}:{stack}", make)
 
 
 @pytest.fixture(params=STACKS)
@@ -81,25 +88,29 @@ def plan_of_label(label: str) -> tuple[Callable[[], Plan], Path]:
     return functools.partial(plan_config, path), path
 
 
-# Support modules that run an upstream program once per plan and keep its report for the session
-# (the hub, the gateway, conda-store). The tests using them share one pytest worker
-# (scripts/test runs two, `--dist loadgroup`), so each program runs once per plan in the run.
-RUNTIME_SUPPORT = ("tests.support.hub", "tests.support.gateway", "tests.support.conda_store")
+def pytest_configure(config: pytest.Config) -> None:
+    """The controlling process makes the run's shared directory (tests/support/session_cache.py)
+    before pytest-xdist starts its workers, which inherit it through the environment."""
+    if not hasattr(config, "workerinput") and SESSION_DIR_ENV not in os.environ:
+        directory = create_session_dir()
+        config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+        config.add_cleanup(lambda: os.environ.pop(SESSION_DIR_ENV, None))
 
 
-def _uses_runtimes(module: types.ModuleType) -> bool:
-    for value in vars(module).values():
-        name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
-        if name in RUNTIME_SUPPORT:
-            return True
-    return False
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The type check runs in the background from now on when its tests are among those to run."""
+    if any(item.get_closest_marker("typecheck") for item in session.items):
+        from tests.support import typecheck
+
+        typecheck.start()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = getattr(item, "module", None)
-        if module is not None and _uses_runtimes(module):
-            item.add_marker(pytest.mark.xdist_group("runtimes"))
+@pytest.fixture(scope="session")
+def gateway_runs() -> GatewayRuns:
+    """The plans' dask-gateways, each run once per test run (tests/support/gateway.py)."""
+    from tests.support.gateway import GATEWAY_RUNS
+
+    return GATEWAY_RUNS
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -22,7 +22,7 @@ from qhub.config import load_file
 from qhub.config.chart_overrides import DASK_GATEWAY, JUPYTERHUB, SCHEMAS, override_problems
 from qhub.values.jupyterhub import deep_merge
 from tests.conftest import FIXTURES, ROOT, SHARED, all_plans, plan_sources
-from tests.support.gateway import session_runs
+from tests.support.gateway import GatewayRuns
 from tests.support.helm import HelmError, release_named, render, stack_kubernetes_version
 from tests.support.hub import hub_run
 
@@ -137,8 +137,8 @@ def test_the_hub_with_overrides_logs_in_and_spawns_every_user() -> None:
     assert {"QHUB_HUB_DATA", "OAUTH_CLIENT_SECRET"} <= {e["name"] for e in container["env"]}
 
 
-def test_the_gateway_with_overrides_runs_them(request: pytest.FixtureRequest) -> None:
-    gateway = session_runs(request.session)[FIXTURE]
+def test_the_gateway_with_overrides_runs_them(gateway_runs: GatewayRuns) -> None:
+    gateway = gateway_runs[FIXTURE]
     config = load_file(plan_sources()[FIXTURE]).config
     assert gateway.gateway["log_level"] == config.dask_gateway.overrides["gateway"]["loglevel"]
     assert gateway.gateway["authenticator"] == "dask_gateway_server.auth.JupyterHubAuthenticator"

@@ -16,15 +16,10 @@ from qhub.config import QHubConfig, load_file
 from qhub.values import dask_gateway as values
 from qhub.values.conda_store import CondaMount
 from tests.conftest import ROOT
-from tests.support.gateway import GatewayRun, GatewayRuns, session_runs
+from tests.support.gateway import GatewayRun, GatewayRuns
 
 GIB = 2**30
 STAGING = "stack-staging"
-
-
-@pytest.fixture(scope="session")
-def gateway_runs(request: pytest.FixtureRequest) -> GatewayRuns:
-    return session_runs(request.session)
 
 
 @pytest.fixture

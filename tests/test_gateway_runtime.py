@@ -31,7 +31,7 @@ from qhub.values.jupyterhub import HUB_DATA_ENV
 from tests.conftest import all_plans, plan_sources
 from tests.support.api_schemas import ApiSchemas
 from tests.support.container import Container, container_of, find
-from tests.support.gateway import UNKNOWN_PROFILE, GatewayRun, GatewayRuns, release_workload, requests_for, session_runs
+from tests.support.gateway import UNKNOWN_PROFILE, GatewayRun, GatewayRuns, release_workload, requests_for
 from tests.support.helm import stack_kubernetes_version
 from tests.support.kubernetes_schema import SchemaError
 
@@ -45,11 +45,6 @@ JUPYTERHUB_AUTHENTICATOR = "dask_gateway_server.auth.JupyterHubAuthenticator"
 # z2jh mounts its chart values here and its jupyterhub_config.py reads them (z2jh.py get_config).
 HUB_VALUES = "/usr/local/etc/jupyterhub/secret/values.yaml"
 memory_bytes = MemoryLimit().validate  # the server's own parser of "4G"-style figures
-
-
-@pytest.fixture(scope="session")
-def gateway_runs(request: pytest.FixtureRequest) -> GatewayRuns:
-    return session_runs(request.session)
 
 
 @pytest.fixture

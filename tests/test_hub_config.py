@@ -30,9 +30,8 @@ from qhub.values.jupyterhub import (
     hub_files, jupyterhub_values,
 )
 from tests.conftest import FIXTURES
-from tests.support.container import run_in
 from tests.support.hub import (
-    DRIVER, GPU_TOLERATION, HUB_PYTHON, HUB_WORKDIR, STALE_USER, HubRun, group_selector, hub_labels, hub_run, logins,
+    GPU_TOLERATION, STALE_USER, HubRun, group_selector, hub_job, hub_labels, hub_run, logins, run_hub_report,
     upcoming_labels,
 )
 
@@ -336,11 +335,28 @@ def test_the_hub_run_catches_a_list_made_of_z2jh_volume_mounts() -> None:
     container = dataclasses.replace(base.container, files=files)
     user = next(iter(base.config.security.users))
     job = {"argv": container.argv, "logins": [i for i in logins(base.config, container) if i["label"] == user]}
-    done = run_in(container, [str(HUB_PYTHON), str(DRIVER)], input=json.dumps(job), cwd=HUB_WORKDIR, timeout=300)
-    assert done.returncode == 0, done.stderr[-4000:]
-    spawns = json.loads(done.stdout)["users"][user]["spawns"]
+    spawns = run_hub_report("stack-staging with the pre-fix module", container, job)["users"][user]["spawns"]
     assert spawns and all("Expected object of type 'dict' (or 'V1VolumeMount') but got 'str'" in s.get("error", "")
                           for s in spawns.values()), spawns
+
+
+def test_a_forked_hub_reports_what_a_hub_process_of_its_own_reports() -> None:
+    """Guards this harness: the hubs of the tests are forked from a process that imported
+    JupyterHub before it knew the container's environment (tests/runtimes/fork_server.py). A hub
+    started as the pod starts it, in a process of its own, must report exactly the same."""
+    forked = hub_run("stack-staging")
+    job = hub_job(forked.config, forked.objects, forked.container)
+    fresh = run_hub_report("stack-staging, fresh", forked.container, job, fresh=True)
+    assert _without_session_ids(fresh) == _without_session_ids(forked.report)
+
+
+def _without_session_ids(report: Any) -> Any:
+    """The report, less what differs between any two runs: the random id of each login session."""
+    if isinstance(report, dict):
+        return {k: "<random>" if k == "session_id" else _without_session_ids(v) for k, v in report.items()}
+    if isinstance(report, list):
+        return [_without_session_ids(v) for v in report]
+    return report
 
 
 def test_people_and_profiles_reach_the_hub_by_file_not_values() -> None:

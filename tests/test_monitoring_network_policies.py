@@ -25,7 +25,7 @@ from qhub.values import grafana as grafana_values
 from qhub.values import monitoring as values
 from tests.conftest import all_plans, plan_sources
 from tests.support.container import plan_objects
-from tests.support.gateway import GatewayRuns, session_runs
+from tests.support.gateway import GatewayRuns
 from tests.support.helm import stack_kubernetes_version
 from tests.support.network_policy import Endpoint, allowed, pod
 from tests.test_security_network_policies import Cluster, _pod_range, cluster_of
@@ -38,11 +38,6 @@ GRAFANA, PROMETHEUS, KSM = grafana_values.CONTAINER_PORT, values.PROMETHEUS_PORT
 
 
 _CLUSTERS: dict[str, Cluster] = {}
-
-
-@pytest.fixture(scope="module")
-def gateway_runs(request: pytest.FixtureRequest) -> GatewayRuns:
-    return session_runs(request.session)
 
 
 @pytest.fixture(params=MONITORED)

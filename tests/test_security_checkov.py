@@ -25,6 +25,7 @@ import yaml
 
 from tests.conftest import ROOT, all_plans
 from tests.support.api_schemas import qhub_objects
+from tests.support.session_cache import shared
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 REPORT = Path(os.environ.get("QHUB_CHECKOV_REPORT", ROOT / "tmp" / "checkov-report.json"))
@@ -75,6 +76,11 @@ def _failed(report: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if not CHECKOV.is_file():
         pytest.fail(f"{CHECKOV} is missing: run scripts/bootstrap --dev")
+    # One scan per test run, whichever pytest process asks first.
+    return shared("checkov-report", lambda: _scan(tmp_path_factory))
+
+
+def _scan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     manifests = tmp_path_factory.mktemp("checkov-manifests")
     for label, plan in PLANS.items():
         documents = [o.manifest for o in qhub_objects(plan())]

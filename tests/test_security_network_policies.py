@@ -33,7 +33,7 @@ from qhub.values.image_puller import APP_LABEL as PULLER_APP
 from qhub.values import conda_store as conda_values
 from tests.conftest import all_plans, plan_sources
 from tests.support.container import plan_objects
-from tests.support.gateway import GatewayRuns, session_runs
+from tests.support.gateway import GatewayRuns
 from tests.support.helm import stack_kubernetes_version
 from tests.support.network_policy import Endpoint, allowed, isolated, pod
 
@@ -142,11 +142,6 @@ def cluster_of(label: str, gateway_runs: GatewayRuns) -> Cluster:
     nodes = [Endpoint(f"node in {cidr}", str(ipaddress.ip_network(cidr)[4])) for cidr in _node_ranges(plan)]
     _CLUSTERS[label] = Cluster(ns, config.provider.value, policies, pods, nodes)
     return _CLUSTERS[label]
-
-
-@pytest.fixture(scope="module")
-def gateway_runs(request: pytest.FixtureRequest) -> GatewayRuns:
-    return session_runs(request.session)
 
 
 @pytest.fixture(params=list(PLANS))

@@ -24,7 +24,7 @@ from qhub.config import QHubConfig, load_file
 from qhub.values.image_puller import APP_LABEL
 from qhub.values.spawn_speed import default_profile
 from tests.conftest import all_plans, plan_sources
-from tests.support.gateway import GatewayRuns, requests_for, session_runs
+from tests.support.gateway import GatewayRuns, requests_for
 from tests.support.hub import HubRun, hub_labels, hub_run, upcoming_labels
 
 PLANS = all_plans()
@@ -108,11 +108,6 @@ def test_a_puller_pulls_only_what_starts_on_its_nodes(run: HubRun, gateway_runs:
         spec = puller["spec"]["template"]["spec"]
         here = set().union(*(_images(p) for p in pods if p.get("nodeSelector") == spec.get("nodeSelector")))
         assert _pulled(puller) <= here, (run.label, puller["metadata"]["name"], sorted(_pulled(puller) - here))
-
-
-@pytest.fixture(scope="module")
-def gateway_runs(request: pytest.FixtureRequest) -> GatewayRuns:
-    return session_runs(request.session)
 
 
 @pytest.fixture(params=list(PLANS))

@@ -33,7 +33,7 @@ from qhub.config.model import PROVIDER_BLOCKS
 from qhub.offline.engine import Plan
 from tests.conftest import FIXTURES, plan_of_label
 from tests.support.container import plan_objects
-from tests.support.gateway import GatewayRun, GatewayRuns, session_runs
+from tests.support.gateway import GatewayRun, GatewayRuns
 from tests.support.helm import stack_kubernetes_version
 from tests.support.hub import HubRun, group_selector, hub_run
 
@@ -134,11 +134,6 @@ def check_placed(pod_spec: Mapping[str, Any], config: QHubConfig, taints: Mappin
 @pytest.fixture(scope="module")
 def spot_hub() -> HubRun:
     return hub_run(SPOT)
-
-
-@pytest.fixture(scope="session")
-def gateway_runs(request: pytest.FixtureRequest) -> GatewayRuns:
-    return session_runs(request.session)
 
 
 def test_the_spot_fixture_asks_for_spot_everywhere_but_general() -> None:

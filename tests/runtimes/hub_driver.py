@@ -50,20 +50,22 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-# The kubeconfig KubeSpawner's client falls back to (its path is read when kubernetes_asyncio
-# is imported, which the chart's config does): it names the fake API server once that listens.
-# In the (temporary) home directory, so nothing is left behind.
-os.environ["KUBECONFIG"] = os.path.join(os.path.expanduser("~"), ".kube", "config")
+from aiohttp import web
+from jupyterhub import orm
+from jupyterhub.app import JupyterHub
+from jupyterhub.utils import maybe_future
+from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.config import kube_config
+from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.simple_httpclient import SimpleAsyncHTTPClient
 
-from aiohttp import web  # noqa: E402
-from jupyterhub import orm  # noqa: E402
-from jupyterhub.app import JupyterHub  # noqa: E402
-from jupyterhub.utils import maybe_future  # noqa: E402
-from kubernetes_asyncio.client.exceptions import ApiException  # noqa: E402
-from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse  # noqa: E402
-from tornado.httpserver import HTTPServer  # noqa: E402
-from tornado.netutil import bind_sockets  # noqa: E402
-from tornado.simple_httpclient import SimpleAsyncHTTPClient  # noqa: E402
+# Imported here so that a fork server (tests/runtimes/fork_server.py) has imported them before
+# it forks: the chart's config imports the spawner and the authenticators.
+import kubespawner  # noqa: E402,F401
+import oauthenticator.auth0  # noqa: E402,F401
+import oauthenticator.github  # noqa: E402,F401
 
 # What replaces a token in the report: tokens are secrets, the report is a test log.
 REDACTED = "[redacted]"
@@ -498,6 +500,11 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
+    # The kubeconfig KubeSpawner's client falls back to: it names the fake API server once that
+    # listens. Where kubernetes_asyncio looks for it, a path it fixed when it was imported:
+    # $HOME/.kube/config of the importing process (the container's fresh home directory, or a
+    # fork server's, which is emptied for each run), so nothing is left behind.
+    os.environ["KUBECONFIG"] = kube_config.KUBE_CONFIG_DEFAULT_LOCATION
     job = json.load(sys.stdin)
     out = sys.stdout
     sys.stdout = sys.stderr  # z2jh's config prints what it loads; stdout carries only the report

@@ -1,6 +1,6 @@
 """conda-store-server 2025.2.2 run as a plan's conda-store pod runs it.
 
-`conda_store_run(label)` takes the conda-store Deployment of plan `label` (conftest.all_plans),
+`conda_store_run(label)` (once per test run) takes the conda-store Deployment of plan `label` (conftest.all_plans),
 its `server` and `worker` containers (files from the ConfigMaps and the Secret, environment as
 the kubelet sets it: tests/support/container.py), and runs tests/runtimes/conda_store_driver.py
 with .venv-conda-store's python where those files are at their in-container paths. The driver
@@ -23,6 +23,7 @@ from qhub.values import conda_store as values
 from tests.conftest import ROOT, all_plans, plan_sources
 from tests.support.container import Container, container_of, find, plan_objects, run_in
 from tests.support.helm import stack_kubernetes_version
+from tests.support.session_cache import shared
 
 STORE_PYTHON = ROOT / ".venv-conda-store" / "bin" / "python"
 DRIVER = ROOT / "tests" / "runtimes" / "conda_store_driver.py"
@@ -85,8 +86,14 @@ def conda_store_run(label: str) -> CondaStoreRun:
     _same_volumes(server, worker)
     scenario = {"server": server.argv, "worker": worker.argv, "url_prefix": values.URL_PREFIX,
                 "logins": list(config.security.users), "anonymous": ANONYMOUS}
-    done = run_in(worker, [str(STORE_PYTHON), str(DRIVER)], input=json.dumps(scenario), timeout=300)
-    if done.returncode != 0:
-        raise CondaStoreRunError(f"{label}: conda-store exited with {done.returncode}:\n{done.stderr[-6000:]}")
-    return CondaStoreRun(label, config, objects, server, worker, json.loads(done.stdout))
+
+    def report() -> dict[str, Any]:
+        done = run_in(worker, [str(STORE_PYTHON), str(DRIVER)], input=json.dumps(scenario), timeout=300)
+        if done.returncode != 0:
+            raise CondaStoreRunError(f"{label}: conda-store exited with {done.returncode}:\n{done.stderr[-6000:]}")
+        answer: dict[str, Any] = json.loads(done.stdout)
+        return answer
+
+    # Once per test run, whichever pytest process asks first.
+    return CondaStoreRun(label, config, objects, server, worker, shared(f"conda-store-report:{label}", report))
 

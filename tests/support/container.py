@@ -299,39 +299,57 @@ def _overlay_roots(paths: Iterable[str]) -> list[str]:
     return sorted(r for r in roots if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in roots))
 
 
+@dataclass(frozen=True)
+class Layout:
+    """A container prepared in a host directory: the overlays to mount (`lower` is the host
+    directory overlaid, `upper` holds the container's files for it), the environment and the
+    working directory of its process."""
+
+    mounts: list[dict[str, str]]
+    env: dict[str, str]
+    cwd: str
+
+
+def lay_out(container: Container, root: Path, *, extra_env: Mapping[str, str] | None = None,
+            cwd: str | None = None) -> Layout:
+    """Write the container's files under `root` as overlays of the host directories they go in.
+
+    The host's PATH stays, so that a test venv's python is found; HOME is a fresh directory
+    unless the container sets it.
+    """
+    targets = [*container.files, *(f"{d}/." for d in container.directories)]
+    mounts = []
+    for index, overlay in enumerate(_overlay_roots(targets)):
+        upper, work = root / f"upper{index}", root / f"work{index}"
+        upper.mkdir()
+        work.mkdir()
+        for path, content in container.files.items():
+            if path.startswith(overlay.rstrip("/") + "/"):
+                target = upper / os.path.relpath(path, overlay)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+        for directory in container.directories:
+            if directory.startswith(overlay.rstrip("/") + "/"):
+                (upper / os.path.relpath(directory, overlay)).mkdir(parents=True, exist_ok=True)
+        mounts.append({"lower": overlay, "upper": str(upper), "work": str(work)})
+    home = root / "home"
+    home.mkdir()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
+           **container.env, **(extra_env or {})}
+    return Layout(mounts, env, cwd or container.working_dir or str(home))
+
+
 def run_in(container: Container, argv: list[str], *, input: str | None = None, timeout: float = 300,
            extra_env: Mapping[str, str] | None = None, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `argv` with the container's files in place and its environment (plus `extra_env`).
-
-    The host's PATH stays, so that `argv[0]` (a test venv's python) is found; HOME is a fresh
-    directory unless the container sets it.
-    """
+    """Run `argv` with the container's files in place and its environment (plus `extra_env`),
+    in a private mount namespace of its own (`unshare --mount`)."""
     with tempfile.TemporaryDirectory(prefix="qhub-container-") as tmp:
-        root = Path(tmp)
-        targets = [*container.files, *(f"{d}/." for d in container.directories)]
-        roots = _overlay_roots(targets)
-        mounts = []
-        for index, overlay in enumerate(roots):
-            upper, work = root / f"upper{index}", root / f"work{index}"
-            upper.mkdir()
-            work.mkdir()
-            for path, content in container.files.items():
-                if path.startswith(overlay.rstrip("/") + "/"):
-                    target = upper / os.path.relpath(path, overlay)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(content)
-            for directory in container.directories:
-                if directory.startswith(overlay.rstrip("/") + "/"):
-                    (upper / os.path.relpath(directory, overlay)).mkdir(parents=True, exist_ok=True)
-            mounts.append(f"mount -t overlay overlay -o lowerdir={shlex.quote(overlay)},"
-                          f"upperdir={shlex.quote(str(upper))},workdir={shlex.quote(str(work))} {shlex.quote(overlay)}")
-        home = root / "home"
-        home.mkdir()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
-               **container.env, **(extra_env or {})}
-        script = " && ".join([*mounts, 'cd "$QHUB_TEST_CWD"', 'exec "$@"'])
-        env["QHUB_TEST_CWD"] = cwd or container.working_dir or str(home)
+        layout = lay_out(container, Path(tmp), extra_env=extra_env, cwd=cwd)
+        mounts = [f"mount -t overlay overlay -o lowerdir={shlex.quote(m['lower'])},upperdir={shlex.quote(m['upper'])},"
+                  f"workdir={shlex.quote(m['work'])} {shlex.quote(m['lower'])}" for m in layout.mounts]
+        script = " && ".join([*mounts, 'cd "$QHUB_TEST_CWD"', 'unset QHUB_TEST_CWD', 'exec "$@"'])
         return subprocess.run(
             ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *argv],
-            input=input, capture_output=True, text=True, env=env, timeout=timeout, check=False,
+            input=input, capture_output=True, text=True, env={**layout.env, "QHUB_TEST_CWD": layout.cwd},
+            timeout=timeout, check=False,
         )

@@ -6,33 +6,32 @@ dask_gateway_config.py at /etc/dask-gateway/ (the chart's whole config file: the
 it embeds, its authenticator and backend settings, QHub's `gateway.extraConfig` pasted in), and
 the environment the pod spec gives it (QHub's settings variable, JUPYTERHUB_API_TOKEN from its
 Secret key, the namespace's Service variables). tests/support/gateway_process.py runs each plan's
-gateway in a process of its own, inside a private mount namespace (`run_in`), with the
-container's command line; the controller Deployment's command line and files go with it, so the
+gateway in a process of its own, inside a private mount namespace where the container's files
+are at their paths, with the container's environment and command line; the controller Deployment's command line and files go with it, so the
 pods come from the controller's own code and config.
 
-All plans a test session needs run in one batch (one `run_in`, one process per plan forked
-from it), since importing the server costs seconds of CPU per process; each plan is asked every
-request of `requests_for` its config once, and tests read the answers.
+Each plan's gateway runs once per test run, forked from a process that imported the server
+(tests/support/fork_server.py), since importing it costs seconds of CPU per process; each plan
+is asked every request of `requests_for` its config once, and tests read the answers.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-
-import pytest
 
 from qhub.config import QHubConfig, load_file
 from qhub.offline.engine import Plan
 from qhub.values.dask_gateway import RELEASE_NAME
-from tests.conftest import all_plans, plan_of_label, plan_sources
-from tests.support.container import Container, container_of, plan_objects, run_in
+from tests.conftest import plan_of_label
+from tests.support.container import Container, container_of, plan_objects
+from tests.support.fork_server import ForkServer
 from tests.support.helm import stack_kubernetes_version
+from tests.support.session_cache import shared
 
 PROCESS = Path(__file__).with_name("gateway_process.py")
 RESULT_MARKER = "QHUB-GATEWAY-RESULT "
@@ -98,8 +97,7 @@ class _Prepared:
 
     def given(self) -> dict[str, Any]:
         return {
-            "gateway": {"argv": self.gateway.argv, "env": self.gateway.env, "working_dir": self.gateway.working_dir,
-                        "files": {path: content.decode() for path, content in self.gateway.files.items()}},
+            "gateway": {"argv": self.gateway.argv},
             "controller": {"argv": self.controller.argv,
                            "files": {path: content.decode() for path, content in self.controller.files.items()}},
             "user": USER,
@@ -116,60 +114,39 @@ def _prepare(plan: Plan, config: QHubConfig) -> _Prepared:
     )
 
 
-def run_gateways(plans: Mapping[str, tuple[Plan, QHubConfig]]) -> dict[str, GatewayRun]:
-    """Each plan's gateway, asked every request of requests_for(its config)."""
-    prepared = {label: _prepare(plan, config) for label, (plan, config) in plans.items()}
-    # The mount namespace the plans' processes share: writable overlays where their files go.
-    host = Container("gateway-host", "", [], {}, directories={
-        str(PurePosixPath(path).parent) for p in prepared.values() for path in p.gateway.files})
-    done = run_in(host, [sys.executable, str(PROCESS)], input=json.dumps({k: p.given() for k, p in prepared.items()}))
-    results = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARKER)]
-    if done.returncode != 0 or not results:
-        raise GatewayProcessError(f"the gateway host process failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    runs = {}
-    for label, outcome in json.loads(results[-1][len(RESULT_MARKER):]).items():
-        if "error" in outcome:
-            raise GatewayProcessError(f"{label}: the gateway failed:\n{outcome['error']}")
-        result = outcome["result"]
-        runs[label] = GatewayRun(result["gateway"], result["cluster_options"], result["clusters"],
-                                 prepared[label].gateway, prepared[label].objects)
-    return runs
+# The gateway processes of this pytest process: children of one that imported the server.
+GATEWAY_SERVER = ForkServer(Path(sys.executable), PROCESS)
+
+
+def run_gateway(label: str, plan: Plan, config: QHubConfig) -> GatewayRun:
+    """The plan's gateway, asked every request of requests_for(its config), once per test run
+    (whichever pytest process asks first runs it)."""
+    prepared = _prepare(plan, config)
+
+    def outcome() -> dict[str, Any]:
+        done = GATEWAY_SERVER.run(prepared.gateway, input=json.dumps(prepared.given()))
+        results = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+        if done.returncode != 0 or not results:
+            raise GatewayProcessError(f"{label}: the gateway process failed ({done.returncode}):\n{done.stderr[-4000:]}")
+        answer: dict[str, Any] = json.loads(results[-1][len(RESULT_MARKER):])
+        return answer
+
+    result = shared(f"gateway-run:{label}", outcome)
+    return GatewayRun(result["gateway"], result["cluster_options"], result["clusters"], prepared.gateway, prepared.objects)
 
 
 class GatewayRuns:
-    """The gateway runs of a test session, made in one batch for every label it will ask for."""
+    """The gateway runs of a test run by plan label: any of conftest.all_plans(), or any
+    fixture (conftest.plan_of_label), run on first use."""
 
-    def __init__(self, wanted: Iterable[str], plan_of: Mapping[str, Any], config_of: Mapping[str, Any]) -> None:
-        self.wanted = set(wanted)
-        self.plan_of = plan_of
-        self.config_of = config_of
+    def __init__(self) -> None:
         self.runs: dict[str, GatewayRun] = {}
 
     def __getitem__(self, label: str) -> GatewayRun:
         if label not in self.runs:
-            batch = (self.wanted | {label}) - set(self.runs)
-            self.runs.update(run_gateways({name: (self.plan_of[name](), self.config_of[name]()) for name in sorted(batch)}))
+            thunk, source = plan_of_label(label)
+            self.runs[label] = run_gateway(label, thunk(), load_file(source).config)
         return self.runs[label]
 
 
-FIXTURE = "gateway_runs"
-_SESSION: list[GatewayRuns] = []
-
-
-def _config(path: Path) -> QHubConfig:
-    return load_file(path).config
-
-
-def session_runs(session: pytest.Session) -> GatewayRuns:
-    """The session's GatewayRuns: one batch for the `label` of every collected test that uses
-    the FIXTURE fixture (shared by the test modules that ask about gateways)."""
-    if not _SESSION:
-        wanted = {item.callspec.params["label"] for item in session.items
-                  if FIXTURE in getattr(item, "fixturenames", ()) and "label" in getattr(getattr(item, "callspec", None), "params", {})}
-        # Labels beyond all_plans(): fixtures only their own tests plan (conftest.plan_of_label).
-        extra = {label: plan_of_label(label) for label in wanted - set(all_plans())}
-        plans = {**all_plans(), **{label: thunk for label, (thunk, _) in extra.items()}}
-        sources = {**plan_sources(), **{label: path for label, (_, path) in extra.items()}}
-        configs = {label: functools.partial(_config, path) for label, path in sources.items()}
-        _SESSION.append(GatewayRuns(wanted, plans, configs))
-    return _SESSION[0]
+GATEWAY_RUNS = GatewayRuns()

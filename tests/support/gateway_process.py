@@ -1,19 +1,12 @@
 """dask-gateway-server started the way its pods start it, then asked what users' requests make.
 
-tests/support/gateway.py runs this file once per test run, through tests/support/container.py's
-`run_in`, in a private mount namespace where the directories the gateway's files live in
-(/etc/dask-gateway/, the service account's) are writable overlays. Stdin holds, for each plan,
-the gateway container as the rendered Deployment makes it (its command line, environment and
-files: tests/support/container.py), the controller container's command line and files, a user
-and the requests to make.
+tests/support/gateway.py runs this file once per plan, where the plan's gateway container's
+files (the rendered /etc/dask-gateway/, the service account's) are at their in-container paths
+and its environment is set (tests/support/container.py; forked from a process that imported
+the server once, tests/support/fork_server.py). Stdin holds the gateway container's command
+line, the controller container's command line and files, a user and the requests to make. Then
 
-Each plan runs in a process of its own, forked from this one once the server's modules are
-imported (they are the same for every plan, and importing them, kubernetes_asyncio's models and
-jsonschema's format grammars among them, costs seconds of CPU per process): the child puts the
-plan's files at their in-container paths, sets the container's environment as `run_in` does
-(the container's variables, the host's PATH, a fresh HOME), and then
-
-1. starts the gateway from the container's command line: the command is resolved through its
+1. the gateway starts from the container's command line: the command is resolved through its
    console-script entry point, as the image's shell would, and the application is initialised
    as that entry point (`DaskGateway.launch_instance`) does, short of `start()`. traitlets
    executes the rendered dask_gateway_config.py, and the authenticator and backend are built
@@ -26,7 +19,7 @@ plan's files at their in-container paths, sets the container's environment as `r
    and worker pods as its reconciler does (`make_pod` on the config stored in the object), the
    scheduler's Service and the Traefik routes.
 
-Stdout: one line, RESULT_MARKER and JSON {plan label: result}. Only the standard library and
+Stdout: one line, RESULT_MARKER and the JSON result. Only the standard library and
 dask_gateway_server are imported, as in the gateway image.
 """
 
@@ -34,10 +27,8 @@ import asyncio
 import json
 import logging
 import os
-import shutil
 import sys
 import tempfile
-import traceback
 from importlib.metadata import entry_points
 
 RESULT_MARKER = "QHUB-GATEWAY-RESULT "
@@ -150,51 +141,14 @@ def run_plan(given):
     return {"gateway": described, "cluster_options": options.get_specification(), "clusters": clusters}
 
 
-def enter_container(container, home):
-    """This process as the container: its files in place, its environment, its working dir."""
-    for path, text in container["files"].items():
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as handle:
-            handle.write(text)
-    path = os.environ.get("PATH", "/usr/bin:/bin")
-    os.environ.clear()
-    os.environ.update({"PATH": path, "HOME": home, "LANG": "C.UTF-8", **container["env"]})
-    os.chdir(container.get("working_dir") or home)
-
-
-def run_forked(given):
-    """run_plan in a child process entering the plan's gateway container; its result or error."""
-    reader, writer = os.pipe()
-    home = tempfile.mkdtemp(prefix="gateway-home-")
-    pid = os.fork()
-    if pid == 0:
-        os.close(reader)
-        try:
-            enter_container(given["gateway"], home)
-            outcome = {"result": run_plan(given)}
-        except BaseException:  # noqa: BLE001 - reported to the test, which fails on it
-            outcome = {"error": traceback.format_exc()}
-        with os.fdopen(writer, "w") as out:
-            json.dump(outcome, out)
-        os._exit(0)
-    os.close(writer)
-    with os.fdopen(reader) as pipe:
-        text = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    for path in given["gateway"]["files"]:  # the next plan's container starts clean
-        os.remove(path)
-    shutil.rmtree(home, ignore_errors=True)
-    if not text:
-        return {"error": f"the gateway process of this plan died (wait status {status})"}
-    return json.loads(text)
-
-
 def main():
-    plans = json.load(sys.stdin)
-    for module in SERVER_MODULES:
-        __import__(module)
-    results = {label: run_forked(given) for label, given in plans.items()}
-    sys.stdout.write(RESULT_MARKER + json.dumps(results) + "\n")
+    given = json.load(sys.stdin)
+    sys.stdout.write(RESULT_MARKER + json.dumps(run_plan(given)) + "\n")
+
+
+# Imported before main() so that a fork server has them imported before it forks.
+for _module in SERVER_MODULES:
+    __import__(_module)
 
 
 if __name__ == "__main__":

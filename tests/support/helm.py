@@ -26,6 +26,7 @@ from qhub.config import QHubConfig
 from qhub.config.providers.common import CloudBlock
 from qhub.offline.engine import Plan, PlannedResource
 from tests.conftest import SHARED
+from tests.support.session_cache import shared
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 HELM = Path(sys.executable).parent / "helm"
@@ -122,8 +123,9 @@ def render(chart: str, version: str, release_name: str, namespace: str, values: 
     """The objects `helm template` renders, in its order (CRDs of the chart's crds/ first)."""
     if not HELM.is_file():
         raise HelmError(f"{HELM} is missing: run scripts/bootstrap --dev")
+    source = chart_source(chart, version, charts)
     command = [
-        str(HELM), "template", release_name, str(_without_disabled_dependencies(chart_source(chart, version, charts), values)),
+        str(HELM), "template", release_name, str(_without_disabled_dependencies(source, values)),
         "--namespace", namespace, "--kube-version", f"{kube_version}.0" if kube_version.count(".") == 1 else kube_version,
         "--values", "-",
     ]
@@ -131,10 +133,17 @@ def render(chart: str, version: str, release_name: str, namespace: str, values: 
         command.append("--include-crds")
     # The newline matters: helm 4.1.4 reads a values input of exactly 4096 bytes (or any multiple)
     # as empty, silently (the aws.happy.gpu plan's jupyterhub values once were 4096 bytes long).
-    done = subprocess.run(command, input=json.dumps(values) + "\n", capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise HelmError(f"helm template {chart} {version} ({release_name}) failed:\n{done.stderr.strip()}")
-    return [doc for doc in yaml.load_all(done.stdout, Loader=_Loader) if doc]
+    given = json.dumps(values, sort_keys=True) + "\n"
+
+    def template() -> list[dict[str, Any]]:
+        done = subprocess.run(command, input=given, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise HelmError(f"helm template {chart} {version} ({release_name}) failed:\n{done.stderr.strip()}")
+        return [doc for doc in yaml.load_all(done.stdout, Loader=_Loader) if doc]
+
+    # The same command with the same values renders the same objects: once per test run.
+    key = [str(source), *command[2:3], *command[4:]]  # the source, not a process's copy of it
+    return shared("helm-template:" + json.dumps(key) + given, template)
 
 
 def render_release(release: PlannedResource, kube_version: str, charts: Path | None = None) -> list[dict[str, Any]]:

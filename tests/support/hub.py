@@ -38,7 +38,9 @@ from qhub.config.security import Auth0Auth, GitHubAuth, PasswordAuth
 from qhub.values.jupyterhub import ADMIN_PASSWORD_ENV, PASSWORD_ENV
 from tests.conftest import ROOT, all_plans, plan_of_label
 from tests.support.container import Container, container_of, find, plan_objects, run_in, stand_in_secret
+from tests.support.fork_server import ForkServer
 from tests.support.helm import stack_kubernetes_version
+from tests.support.session_cache import shared
 
 HUB_PYTHON = ROOT / ".venv-hub" / "bin" / "python"
 DRIVER = ROOT / "tests" / "runtimes" / "hub_driver.py"
@@ -186,13 +188,33 @@ def hub_labels() -> list[str]:
     return sorted(all_plans())
 
 
-def _run_hub(label: str, config: QHubConfig, objects: list[dict[str, Any]], container: Container) -> HubRun:
-    job = {"argv": container.argv, "logins": logins(config, container), "stale_users": [STALE_USER],
-           "service_logins": service_logins(config, objects, container), "metrics_scrapes": metrics_scrapes(config, objects)}
-    done = run_in(container, [str(HUB_PYTHON), str(DRIVER)], input=json.dumps(job), cwd=HUB_WORKDIR, timeout=300)
+# The hub processes of this pytest process: children of one process that imported JupyterHub.
+HUB_SERVER = ForkServer(HUB_PYTHON, DRIVER)
+
+
+def hub_job(config: QHubConfig, objects: list[dict[str, Any]], container: Container) -> dict[str, Any]:
+    """What the driver is asked to do with a plan's hub (tests/runtimes/hub_driver.py)."""
+    return {"argv": container.argv, "logins": logins(config, container), "stale_users": [STALE_USER],
+            "service_logins": service_logins(config, objects, container), "metrics_scrapes": metrics_scrapes(config, objects)}
+
+
+def run_hub_report(label: str, container: Container, job: dict[str, Any], *, fresh: bool = False) -> dict[str, Any]:
+    """The driver's report of one hub run: forked from HUB_SERVER, or with `fresh` in a
+    process of its own started as the hub pod starts it (run_in)."""
+    if fresh:
+        done = run_in(container, [str(HUB_PYTHON), str(DRIVER)], input=json.dumps(job), cwd=HUB_WORKDIR, timeout=300)
+    else:
+        done = HUB_SERVER.run(container, input=json.dumps(job), cwd=HUB_WORKDIR, timeout=300)
     if done.returncode != 0:
         raise HubRunError(f"{label}: the hub exited with {done.returncode}:\n{done.stderr[-6000:]}")
-    return HubRun(label, config, objects, container, json.loads(done.stdout))
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def _run_hub(label: str, config: QHubConfig, objects: list[dict[str, Any]], container: Container) -> HubRun:
+    # One run per plan in the whole test run, whichever pytest process asks first.
+    report = shared(f"hub-report:{label}", lambda: run_hub_report(label, container, hub_job(config, objects, container)))
+    return HubRun(label, config, objects, container, report)
 
 
 # Hub runs of this session by plan label. Two at a time: a hub process spends most of its time
