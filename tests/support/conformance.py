@@ -9,6 +9,7 @@ accept anything; this catches a misspelled key in a nested dict or a missing pro
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import typing
@@ -75,8 +76,10 @@ def _resolve(annotation: Any, module: ModuleType) -> Any:
     return annotation
 
 
+@functools.cache
 def shape_of(annotation: Any, module: ModuleType) -> Shape:
-    """The shape an SDK annotation allows, looking through Optional, Input and Output."""
+    """The shape an SDK annotation allows, looking through Optional, Input and Output (the same
+    annotation of the same module has the same shape: cached, it is asked thousands of times)."""
     annotation = _resolve(annotation, module)
     if annotation is None or annotation is type(None):
         return Shape("any")
@@ -104,6 +107,7 @@ def shape_of(annotation: Any, module: ModuleType) -> Shape:
     return Shape("scalar")
 
 
+@functools.cache
 def _properties(cls: type) -> dict[str, property]:
     """Engine name -> property of an Args class."""
     found = {}
@@ -114,6 +118,7 @@ def _properties(cls: type) -> dict[str, property]:
     return found
 
 
+@functools.cache
 def _required(cls: type) -> list[str]:
     """Engine names of the constructor parameters without a default."""
     properties = {prop.fget.__name__: name for name, prop in _properties(cls).items()}  # type: ignore[union-attr]
