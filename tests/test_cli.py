@@ -112,6 +112,14 @@ def test_schema_is_json_schema() -> None:
     assert "shared_filesystem" in json.dumps(document)
 
 
+def test_a_file_that_cannot_be_written_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "qhub.schema.json"
+    done = subprocess.run([sys.executable, "-m", "qhub", "schema", "-o", str(target)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stderr == f"qhub schema: {target}: No such file or directory\n"
+
+
 def test_validate_caches_verdicts_without_loading_the_model(tmp_path: Path) -> None:
     """An unchanged file is answered from the cache, with the same output and no pydantic."""
     config = tmp_path / "lab.yaml"

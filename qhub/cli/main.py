@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as error:
+        # A file the command reads or writes (`schema -o`, `init`'s files, `plan --out`): what
+        # the system said about which file, not a traceback.
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"qhub {args.command}: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
