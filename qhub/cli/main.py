@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as error:
-        # A file the command reads or writes (`schema -o`, `init`'s files, `plan --out`): what
+        # A file the command reads or writes (`schema -o`, the files `init` writes): what
         # the system said about which file, not a traceback.
         where = f"{error.filename}: " if error.filename else ""
         print(f"qhub {args.command}: {where}{error.strerror or error}", file=sys.stderr)
