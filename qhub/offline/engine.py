@@ -104,7 +104,8 @@ class Plan:
 
 
 def plain(value: Any) -> Any:
-    """A protobuf Struct value as JSON, with Pulumi's special objects made readable."""
+    """A protobuf Struct value as JSON, with Pulumi's special objects made readable and its keys
+    in sorted order."""
     if isinstance(value, dict):
         sig = value.get(_SIG)
         if sig == _SECRET_SIG:
@@ -115,7 +116,9 @@ def plain(value: Any) -> Any:
             if value.get("secret"):
                 return SECRET
             return plain(value["value"]) if "value" in value else UNKNOWN
-        return {key: plain(item) for key, item in value.items()}
+        # Keys sorted: the engine's Struct gives them in an order that changes from run to run,
+        # and a plan must read the same every time (reviews compare plans as text).
+        return {key: plain(value[key]) for key in sorted(value)}
     if isinstance(value, list):
         return [plain(item) for item in value]
     if value == _UNKNOWN_VALUE:
