@@ -7,8 +7,11 @@ cloud.google.com/gke-spot=true and taints them only when the pool asks
 (https://cloud.google.com/kubernetes-engine/docs/concepts/spot-vms); EKS labels a Spot managed
 node group's nodes eks.amazonaws.com/capacityType=SPOT and taints them only with the group's
 own taints (https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html);
-DigitalOcean has no spot droplets. That cloud behaviour cannot run here, so `node_taints`
-below reads what the plan asks of each pool and adds what the cited pages say the cloud adds.
+DigitalOcean has no spot droplets. QHub's GKE and EKS spot pools ask for a taint (GKE's
+documented cloud.google.com/gke-spot=true, QHub's qhub.dev/spot=true), so that on every cloud
+only pods that tolerate losing their node land there, and cluster add-ons stay off. That cloud
+behaviour cannot run here, so `node_taints` below reads what the plan asks of each pool and
+adds what the cited pages say the cloud adds.
 
 The pods are the real ones: user servers as the hub (tests/support/hub.py: the chart's
 jupyterhub_config.py, KubeSpawner) builds them for every profile, dask schedulers and workers
@@ -41,6 +44,9 @@ SPOT = "fixture-azure.spot"
 # Plans with spot groups whose dask pods the gateway builds (AWS and GCP spot workers, Azure's).
 GATEWAY_LABELS = [SPOT, "fixture-aws.happy.gpu", "fixture-gcp.happy"]
 AKS_SPOT_TAINT = {"key": "kubernetes.azure.com/scalesetpriority", "value": "spot", "effect": "NoSchedule"}
+# What the plan asks GKE's and EKS's spot pools to taint their nodes with.
+PLANNED_SPOT_TAINTS = {"gcp": {"key": "cloud.google.com/gke-spot", "value": "true", "effect": "NoSchedule"},
+                       "aws": {"key": "qhub.dev/spot", "value": "true", "effect": "NoSchedule"}}
 # The effects of GKE's and EKS's APIs, as Kubernetes writes them.
 EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
 
@@ -169,6 +175,18 @@ def test_dask_schedulers_and_workers_tolerate_the_taints_of_their_group(gateway_
             continue  # the unknown profile, refused
         for role in ("scheduler", "worker"):
             check_placed(made[role]["spec"], config, taints, f"{label}'s dask {role} for {made['request']}")
+
+
+@pytest.mark.parametrize("label", ["fixture-aws.happy.gpu", "fixture-gcp.happy"])
+def test_gke_and_eks_spot_groups_are_tainted_and_no_other_group_is(label: str) -> None:
+    """Without a taint, GKE and EKS spot nodes would take any pod without a node selector
+    (CoreDNS, the clouds' add-ons), which then die with the node."""
+    plan, config = _plan(label), _config(label)
+    taints, spot = node_taints(plan, config), spot_groups(plan, config)
+    planned = PLANNED_SPOT_TAINTS[config.provider.value]
+    assert spot == {"worker"}
+    for group, carried in taints.items():
+        assert [t for t in carried if t["key"] == planned["key"]] == ([planned] if group in spot else []), group
 
 
 # z2jh's user placeholders (jupyterhub.warm_servers): stand-ins for user servers, on their group.

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from qhub.clouds.aws.iam import irsa_trust_policy, role_with_policies
+from qhub.clouds.aws.nodegroups import SPOT_TOLERATION
 from qhub.clouds.aws.provider import AccountFacts
 from qhub.clouds.common import nvidia_device_plugin
 from qhub.versions import EKS_ADDON_VERSIONS, EKS_ADDONS
@@ -107,7 +108,9 @@ class Addons(pulumi.ComponentResource):
         )
         self.device_plugin = None
         if has_gpus:
-            self.device_plugin = nvidia_device_plugin(f"{name}-nvidia-device-plugin", k8s_provider, self, list(after))
+            # It must run on spot GPU nodes too, or they advertise no GPU.
+            self.device_plugin = nvidia_device_plugin(f"{name}-nvidia-device-plugin", k8s_provider, self, list(after),
+                                                      also_tolerate=[SPOT_TOLERATION])
         self.register_outputs({
             "addons": {key: value.addon_version for key, value in self.addons.items()},
             "storage_class": STORAGE_CLASS,

@@ -21,7 +21,7 @@ from qhub.clouds.aws.efs import SharedStorage
 from qhub.clouds.aws.eks import ControlPlane
 from qhub.clouds.aws.kubeconfig import kubeconfig, make_k8s_provider
 from qhub.clouds.aws.network import Network
-from qhub.clouds.aws.nodegroups import NodeGroups
+from qhub.clouds.aws.nodegroups import SPOT_TOLERATION, NodeGroups
 from qhub.clouds.aws.provider import account_facts, default_tags, make_provider
 from qhub.clouds.common import group_tolerations, protection_notice
 from qhub.cluster import ClusterOutputs, NfsEndpoint
@@ -104,11 +104,8 @@ class AwsCluster(pulumi.ComponentResource):
             # Nodes (and, with the VPC CNI, pods) take their addresses from the VPC.
             node_cidrs=[block.vpc_cidr],
             gpu_node_groups=list(nodes.gpu_groups),
-            # EKS labels a Spot managed node group's nodes eks.amazonaws.com/capacityType=SPOT and
-            # taints them only with the group's own `taints`
-            # (https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html#managed-node-group-capacity-types);
-            # ours have none for spot, so only the GPU taint needs tolerating.
-            node_tolerations=group_tolerations(block.node_groups, nodes.gpu_groups),
+            # GPU groups carry the GPU taint, spot groups QHub's spot taint (nodegroups.py).
+            node_tolerations=group_tolerations(block.node_groups, nodes.gpu_groups, [SPOT_TOLERATION]),
             ready=ready,
             exports={"cluster_name": control.cluster.name, "region": block.region, "registry_urls": registry.urls,
                      "protection": protection_notice(production, "EKS cluster"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, toleration
 from qhub.clouds.aws.iam import role_with_policies, service_trust_policy
 from qhub.clouds.aws.provider import AccountFacts
 from qhub.config.providers.aws import AmazonWebServices, AwsNodeGroup
@@ -53,6 +53,22 @@ def ami_type(group: AwsNodeGroup, facts: MachineFacts) -> str:
     return f"AL2023_{arch}_NVIDIA" if group.is_gpu else f"AL2023_{arch}_STANDARD"
 
 
+# EKS labels a Spot managed node group's nodes eks.amazonaws.com/capacityType=SPOT and taints
+# them only with the group's own `taints`
+# (https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html#managed-node-group-capacity-types).
+# QHub's spot groups carry this taint, so that only pods which tolerate losing their node land
+# there: cluster add-ons and system pods without a node selector stay on on-demand nodes.
+SPOT_TAINT_KEY = "qhub.dev/spot"
+SPOT_TAINT_VALUE = "true"
+SPOT_TOLERATION = toleration(SPOT_TAINT_KEY, SPOT_TAINT_VALUE, "NoSchedule")
+
+
+def node_taints(group: AwsNodeGroup) -> list[tuple[str, str]]:
+    """(key, value) of each NoSchedule taint the group's nodes carry."""
+    return [*([(GPU_TAINT_KEY, GPU_TAINT_VALUE)] if group.is_gpu else []),
+            *([(SPOT_TAINT_KEY, SPOT_TAINT_VALUE)] if group.spot else [])]
+
+
 def node_labels(group_name: str, group: AwsNodeGroup) -> dict[str, str]:
     """Kubernetes labels every node of the group carries."""
     labels = {NODE_GROUP_LABEL: group_name}
@@ -64,8 +80,9 @@ def node_labels(group_name: str, group: AwsNodeGroup) -> dict[str, str]:
 def node_template_tags(group_name: str, group: AwsNodeGroup, facts: MachineFacts) -> dict[str, str]:
     """Tags describing an empty group's nodes to cluster-autoscaler, so pods can scale it up from zero."""
     tags = {f"{NODE_TEMPLATE}/label/{key}": value for key, value in node_labels(group_name, group).items()}
+    for key, value in node_taints(group):
+        tags[f"{NODE_TEMPLATE}/taint/{key}"] = f"{value}:NoSchedule"
     if group.is_gpu:
-        tags[f"{NODE_TEMPLATE}/taint/{GPU_TAINT_KEY}"] = f"{GPU_TAINT_VALUE}:{GPU_TAINT_EFFECT}"
         # A GPU group flagged by config but unknown to EC2's answer still offers one GPU.
         tags[f"{NODE_TEMPLATE}/resources/{GPU_TAINT_KEY}"] = str(max(facts.gpus, 1))
     return tags
@@ -127,7 +144,7 @@ class NodeGroups(pulumi.ComponentResource):
         attachments: Sequence[pulumi.Resource], subnet_ids: Sequence[pulumi.Input[str]], provider: aws.Provider,
     ) -> aws.eks.NodeGroup:
         template = node_template_tags(group_name, group, machine)
-        taints = [aws.eks.NodeGroupTaintArgs(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect="NO_SCHEDULE")] if group.is_gpu else None
+        taints = [aws.eks.NodeGroupTaintArgs(key=key, value=value, effect="NO_SCHEDULE") for key, value in node_taints(group)] or None
         node_group = aws.eks.NodeGroup(
             name,
             cluster_name=cluster.name,

@@ -21,7 +21,7 @@ from qhub.clouds.gcp.gke import gke_versions, make_cluster, primary_zone
 from qhub.clouds.gcp.iam import NodeIdentity
 from qhub.clouds.gcp.ingress_ip import reserve_ingress_address
 from qhub.clouds.gcp.network import Network
-from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL, make_node_pool
+from qhub.clouds.gcp.nodepools import NODEPOOL_LABEL, SPOT_TOLERATION, make_node_pool
 from qhub.clouds.gcp.registry import Registry
 from qhub.cluster import ClusterOutputs
 from qhub.config.model import Backups, Storage
@@ -117,10 +117,8 @@ class GcpCluster(pulumi.ComponentResource):
             # The subnet's primary range is the nodes'; pods use its secondary range.
             node_cidrs=[block.subnet_cidr],
             gpu_node_groups=gpu_groups,
-            # GKE labels Spot nodes cloud.google.com/gke-spot=true and taints them only when the
-            # pool asks (https://cloud.google.com/kubernetes-engine/docs/concepts/spot-vms); ours
-            # do not, so only the GPU taint needs tolerating.
-            node_tolerations=group_tolerations(block.node_groups, gpu_groups),
+            # GPU pools carry the GPU taint, spot pools GKE's spot taint (nodepools.py).
+            node_tolerations=group_tolerations(block.node_groups, gpu_groups, [SPOT_TOLERATION]),
             ready=pools,
             exports={
                 "cluster_name": cluster.name,

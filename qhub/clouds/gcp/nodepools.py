@@ -11,11 +11,18 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from qhub.cluster import GPU_TAINT_KEY, GPU_TAINT_VALUE
+from qhub.cluster import GPU_TAINT_KEY, GPU_TAINT_VALUE, toleration
 from qhub.config.providers.gcp import GcpNodeGroup
 
 # GKE's name for the Kubernetes NoSchedule effect.
 NO_SCHEDULE = "NO_SCHEDULE"
+# GKE labels Spot nodes cloud.google.com/gke-spot=true but taints them only when the pool asks
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/spot-vms). QHub's spot pools ask, with
+# the taint that page gives, so that only pods which tolerate losing their node land there:
+# cluster add-ons and system pods without a node selector stay on on-demand nodes.
+SPOT_TAINT_KEY = "cloud.google.com/gke-spot"
+SPOT_TAINT_VALUE = "true"
+SPOT_TOLERATION = toleration(SPOT_TAINT_KEY, SPOT_TAINT_VALUE, "NoSchedule")
 # Label GKE puts on every node: the platform selects a group's nodes by it.
 NODEPOOL_LABEL = "cloud.google.com/gke-nodepool"
 GROUP_LABEL = "qhub.dev/node-group"
@@ -67,8 +74,11 @@ def node_config(group_name: str, group: GcpNodeGroup, service_account: pulumi.In
             for kind, count in gpus
         ] or None,
         taints=[
-            gcp.container.NodePoolNodeConfigTaintArgs(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=NO_SCHEDULE),
-        ] if group.is_gpu else None,
+            *([gcp.container.NodePoolNodeConfigTaintArgs(key=GPU_TAINT_KEY, value=GPU_TAINT_VALUE, effect=NO_SCHEDULE)]
+              if group.is_gpu else []),
+            *([gcp.container.NodePoolNodeConfigTaintArgs(key=SPOT_TAINT_KEY, value=SPOT_TAINT_VALUE, effect=NO_SCHEDULE)]
+              if group.spot else []),
+        ] or None,
     )
 
 
