@@ -203,7 +203,12 @@ def test_pods_of_every_profile_and_environment(run: GatewayRun, config: QHubConf
             assert TOLERATION in worker["spec"]["tolerations"]
         else:
             assert worker["spec"]["nodeSelector"] == selector(config, "worker")
-            assert "tolerations" not in worker["spec"]
+            # No GPU toleration; a spot worker group's taint only (tests/test_spot_pools.py
+            # checks it is the one its nodes carry).
+            tolerations = worker["spec"].get("tolerations") or []
+            assert TOLERATION not in tolerations
+            groups = getattr(config.cloud, "node_groups", {})  # an existing cluster has none of its own
+            assert bool(tolerations) == bool(getattr(groups.get("worker"), "spot", False))
         _check_conda_mount(worker, run, environment, "dask-worker")
         _check_conda_mount(scheduler, run, environment, "dask-scheduler")
         assert made["cluster"]["metadata"]["namespace"] == config.namespace
