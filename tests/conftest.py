@@ -90,11 +90,14 @@ def plan_of_label(label: str) -> tuple[Callable[[], Plan], Path]:
 
 def pytest_configure(config: pytest.Config) -> None:
     """The controlling process makes the run's shared directory (tests/support/session_cache.py)
-    before pytest-xdist starts its workers, which inherit it through the environment."""
-    if not hasattr(config, "workerinput") and SESSION_DIR_ENV not in os.environ:
+    before pytest-xdist starts its workers, which inherit it through the environment. Always a
+    new one: a directory named in the environment already is another run's (a pytest started
+    from a test), whose results were made from other files."""
+    if not hasattr(config, "workerinput"):
+        outer = os.environ.get(SESSION_DIR_ENV)
         directory = create_session_dir()
         config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
-        config.add_cleanup(lambda: os.environ.pop(SESSION_DIR_ENV, None))
+        config.add_cleanup(lambda: os.environ.update({SESSION_DIR_ENV: outer}) if outer else os.environ.pop(SESSION_DIR_ENV, None))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

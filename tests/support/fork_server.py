@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -45,6 +46,7 @@ class ForkServer:
             # Only what run_in gives a program besides the container's own variables: the
             # driver's imports must not see this pytest process's environment.
             self._home = tempfile.mkdtemp(prefix="fork-server-home-")
+            atexit.register(shutil.rmtree, self._home, True)
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self._home, "LANG": "C.UTF-8"}
             self._process = subprocess.Popen([str(self.python), str(SERVER), str(self.driver)], stdin=subprocess.PIPE,
                                              stdout=subprocess.PIPE, stderr=self._log, text=True, env=env, cwd=env["HOME"])
