@@ -14,11 +14,14 @@ from qhub.versions import DEFAULT_KUBERNETES_VERSION, DASK_GATEWAY_CHART
 
 # A region per cloud where every machine type below is offered.
 DEFAULT_REGIONS = {"aws": "us-west-2", "gcp": "us-central1", "do": "nyc3", "azure": "eastus"}
-# (general, user and worker) machine types: 4 vCPU / 16 GB general purpose where the cloud has it.
+# (general, user and worker) machine types: 4 vCPU / 16 GB general purpose on every cloud. The
+# general node runs the whole platform day and night, monitoring included; with every pod's
+# requests counted, 2 vCPU / 8 GB (AWS) or 8 GB (DigitalOcean) no longer fits it
+# (tests/test_general_capacity.py).
 MACHINES = {
-    "aws": ("m6i.large", "m6i.xlarge", "m6i.xlarge"),
+    "aws": ("m6i.xlarge", "m6i.xlarge", "m6i.xlarge"),
     "gcp": ("e2-standard-4", "e2-standard-4", "e2-standard-4"),
-    "do": ("s-4vcpu-8gb", "g-4vcpu-16gb", "g-4vcpu-16gb"),
+    "do": ("g-4vcpu-16gb", "g-4vcpu-16gb", "g-4vcpu-16gb"),
     "azure": ("Standard_D4s_v5", "Standard_D4s_v5", "Standard_D4s_v5"),
 }
 PROVIDER_BLOCKS = {"aws": "amazon_web_services", "gcp": "google_cloud_platform", "do": "digital_ocean", "azure": "azure"}

@@ -32,11 +32,12 @@ from tests.support.helm import objects_of, render_plan, unrendered_releases
 GiB, MiB = Decimal(2**30), Decimal(2**20)
 # Allocatable CPU (cores) and memory (bytes) of the general instance `qhub init` writes per cloud.
 ALLOCATABLE = {
-    # EKS AMI: kube-reserved 70m CPU (6% of the first core, 1% of the second) and 255Mi + 11Mi per
-    # pod (29 pods on 2-vCPU/8-GiB m5/m6i .large: 3 ENIs of 10 addresses), 100Mi eviction; the
-    # figures for m5.large, which has the same vCPUs, memory and ENI limits as m6i.large, as
-    # reported in aws/karpenter-provider-aws#2158: 1830m, 6803Mi.
-    "m6i.large": (Decimal("1.83"), 6803 * MiB),
+    # EKS AMI: kube-reserved CPU 6% of the first core, 1% of the second, 0.5% of the third and
+    # fourth (80m on 4 vCPU); memory 255Mi + 11Mi per pod (58 pods on m6i.xlarge: 4 ENIs of 15
+    # addresses) and 100Mi eviction, from the memory the node reports: 91.3% of the nominal, as
+    # m5.large's figures in aws/karpenter-provider-aws#2158 show (6803Mi allocatable of 8 GiB
+    # with 29 pods). An estimate for m6i.xlarge: 4 vCPU, 16 GiB.
+    "m6i.xlarge": (Decimal("3.92"), (16 * 1024 * Decimal("0.913") - (255 + 11 * 58) - 100) * MiB),
     # GKE (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes): CPU 6% of the first
     # core, 1% of the second, 0.5% of the third and fourth; memory 25% of the first 4 GiB, 20% of
     # the next 4, 10% of the next 8, and 100Mi for eviction. e2-standard-4: 4 vCPU, 16 GiB.
@@ -46,9 +47,9 @@ ALLOCATABLE = {
     # of the VM's, plus 100Mi eviction. Standard_D4s_v5: 4 vCPU, 16 GiB.
     "Standard_D4s_v5": (Decimal("3.86"), 16 * GiB - 4 * GiB - 100 * MiB),
     # DigitalOcean publishes a table of allocatable memory per node size (about 6 GiB of an
-    # 8 GB node); it could not be read again offline, so 6 GiB is taken, and GKE's CPU reservation
-    # (an estimate: DigitalOcean publishes none). s-4vcpu-8gb: 4 vCPU, 8 GB.
-    "s-4vcpu-8gb": (Decimal("3.92"), 6 * GiB),
+    # 8 GB node, a quarter kept); it could not be read again offline, so 12 GiB of 16 GB is taken,
+    # and GKE's CPU reservation (an estimate: DigitalOcean publishes none). g-4vcpu-16gb: 4 vCPU, 16 GB.
+    "g-4vcpu-16gb": (Decimal("3.92"), 12 * GiB),
 }
 # The cloud's own pods on the general node (see the module's docstring): an estimate.
 SYSTEM_RESERVE = (Decimal("0.5"), 1 * GiB)

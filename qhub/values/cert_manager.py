@@ -11,6 +11,12 @@ from typing import Any
 
 from qhub.values.routes import SOLVER_ANNOTATIONS
 
+# Requests of cert-manager's pods on general (without them they are the first evicted when a
+# node runs short), with memory limits well above what they use at rest.
+CONTROLLER_RESOURCES = {"requests": {"cpu": "20m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
+CAINJECTOR_RESOURCES = {"requests": {"cpu": "20m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
+WEBHOOK_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+
 LETS_ENCRYPT_SERVERS = {
     "production": "https://acme-v02.api.letsencrypt.org/directory",
     "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -23,8 +29,9 @@ def cert_manager_values(node_selector: Mapping[str, str]) -> dict[str, Any]:
     return {
         "crds": {"enabled": True, "keep": True},
         "nodeSelector": selector,
-        "webhook": {"nodeSelector": selector},
-        "cainjector": {"nodeSelector": selector},
+        "resources": CONTROLLER_RESOURCES,
+        "webhook": {"nodeSelector": selector, "resources": WEBHOOK_RESOURCES},
+        "cainjector": {"nodeSelector": selector, "resources": CAINJECTOR_RESOURCES},
         "startupapicheck": {"nodeSelector": selector},
     }
 

@@ -22,6 +22,12 @@ from qhub.values.conda_store import CondaMount, environment_prefix
 from qhub.values.hub_integration import SecretKeyRef
 from qhub.values.jupyterhub import deep_merge
 
+# Requests of the release's pods on general (without them they are the first evicted when a
+# node runs short), with memory limits well above what they use at rest.
+GATEWAY_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
+CONTROLLER_RESOURCES = {"requests": {"cpu": "20m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
+TRAEFIK_RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
+
 RELEASE_NAME = "dask-gateway"
 HUB_SERVICE_NAME = "dask-gateway"
 PREFIX = f"/services/{HUB_SERVICE_NAME}"
@@ -110,6 +116,7 @@ def dask_gateway_values(
             "prefix": PREFIX,
             "image": {"name": server_name, "tag": server_tag},
             "nodeSelector": general,
+            "resources": GATEWAY_RESOURCES,
             # The options' settings travel as data (in config order, which the UI keeps); the code
             # reading them is dask_gateway_config.py.
             "env": [{"name": dask_gateway_config.SETTINGS_ENV, "value": json.dumps(settings)}],
@@ -135,10 +142,12 @@ def dask_gateway_values(
         "controller": {
             "nodeSelector": general,
             "image": {"name": server_name, "tag": server_tag},
+            "resources": CONTROLLER_RESOURCES,
         },
         "traefik": {
             "nodeSelector": general,
             "service": {"type": "ClusterIP"},
+            "resources": TRAEFIK_RESOURCES,
         },
     }
     # The admin's chart values last (dask_gateway.overrides, checked by the config model: no

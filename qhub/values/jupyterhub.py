@@ -30,6 +30,14 @@ from qhub.values.hub_integration import HubIntegration, SecretKeyRef
 from qhub.values.packed import CONFIG_MAP_LIMIT, pack_json
 from qhub.versions import NETWORK_TOOLS_IMAGE
 
+# Requests of the chart's own pods on general, so the scheduler reserves room for them and the
+# kubelet evicts them last (a pod without requests is the first to go when a node runs short).
+# The hub and its proxy get no memory limit: an OOM-killed hub is an outage for everyone
+# (jupyterhub.overrides sets other figures).
+HUB_RESOURCES = {"requests": {"cpu": "200m", "memory": "512Mi"}}
+PROXY_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}}
+USER_SCHEDULER_RESOURCES = {"requests": {"cpu": "20m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
+
 # The shared volume's name in user pods; the home init container mounts it whole.
 SHARED_VOLUME = "shared"
 # Where homes are mounted in user pods: /home/<user>, as on the shared volume.
@@ -289,12 +297,13 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             "annotations": {"qhub.dev/hub-config-sha256": files.checksum},
             # users, tokens (SSH passwords), named servers, shares: Helm keeps the claim when the release goes.
             "db": {"type": "sqlite-pvc", "pvc": {"storage": "1Gi", "annotations": {"helm.sh/resource-policy": "keep"}}},
+            "resources": HUB_RESOURCES,
         },
         "proxy": {
             # TLS ends at the NGINX ingress; the chart's own Traefik (autohttps) stays off.
             "service": {"type": "ClusterIP"},
             "https": {"enabled": False},
-            "chp": {"nodeSelector": general},
+            "chp": {"nodeSelector": general, "resources": PROXY_RESOURCES},
         },
         "singleuser": {
             # Every profile names its image; this one is what z2jh's puller pulls as the default.
@@ -312,7 +321,7 @@ def jupyterhub_values(config: QHubConfig, facts: HubFacts, integrations: Sequenc
             **({"extraTolerations": user_tolerations} if user_tolerations else {}),
         },
         "scheduling": {
-            "userScheduler": {"enabled": True, "nodeSelector": general},
+            "userScheduler": {"enabled": True, "nodeSelector": general, "resources": USER_SCHEDULER_RESOURCES},
             # Placement is by node selector; the chart's purpose-label affinity would only prefer.
             "corePods": {"nodeAffinity": {"matchNodePurpose": "ignore"}},
             "userPods": {"nodeAffinity": {"matchNodePurpose": "ignore"}},

@@ -18,6 +18,10 @@ from qhub.clouds.aws.iam import irsa_trust_policy
 from qhub.helm import release
 from qhub.versions import CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_IMAGE, CLUSTER_AUTOSCALER_IMAGE_TAGS
 
+# On general, with a request (without one it is the first pod evicted when the node runs short,
+# and then nothing scales the groups) and a memory limit well above what it uses at rest.
+AUTOSCALER_RESOURCES = {"requests": {"cpu": "50m", "memory": "300Mi"}, "limits": {"memory": "1Gi"}}
+
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
 
@@ -76,6 +80,7 @@ def autoscaler_values(
             }
         },
         "nodeSelector": dict(general),
+        "resources": AUTOSCALER_RESOURCES,
         "extraArgs": {
             # user and worker groups are often twins; spread scale-ups across zones.
             "balance-similar-node-groups": "true",
