@@ -113,6 +113,14 @@ def test_the_printed_sum_is_what_the_rendered_charts_request(cloud: str, starter
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
+def test_every_pod_on_general_requests_cpu_and_memory(cloud: str, starter_plans: dict[str, Any]) -> None:
+    """A pod without requests is the first the kubelet evicts when the node runs short, and the
+    scheduler reserves no room for it: the hub, its proxy, the gateway and cert-manager too."""
+    bare = [w.name for w in _rendered_workloads(starter_plans[cloud]) if not (w.cpu and w.memory)]
+    assert not bare, f"{cloud}: on general without CPU and memory requests: {bare}"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
 def test_the_platform_fits_the_general_instance_qhub_init_writes(cloud: str, starter_plans: dict[str, Any]) -> None:
     document = starter_config(cloud, "lab", "lab.example.org")
     assert document["monitoring"]["enabled"] is True
