@@ -19,7 +19,6 @@ servers, dask pods, conda-store and SSH may not.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from qhub.cluster import GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE, toleration
+from qhub.cluster import GPU_TAINT_KEY, GPU_TAINT_VALUE, toleration
 from qhub.clouds.aws.iam import role_with_policies, service_trust_policy
 from qhub.clouds.aws.provider import AccountFacts
 from qhub.config.providers.aws import AmazonWebServices, AwsNodeGroup
