@@ -1,9 +1,9 @@
 """Runs a driver program many times, each in a container's files, without importing it each time.
 
 Started by tests/support/fork_server.py with a test venv's python (the hub image's, the
-gateway's, conda-store's): `python fork_server.py DRIVER`. It imports the driver module once
-(the driver's own imports bring in JupyterHub, dask-gateway-server or conda-store-server, which
-cost seconds of CPU per process), then serves requests, one JSON line each on stdin:
+gateway's): `python fork_server.py DRIVER`. It imports the driver module once (the driver's own
+imports bring in JupyterHub or dask-gateway-server, which cost seconds of CPU per process),
+then serves requests, one JSON line each on stdin:
 
     {"mounts": [{"lower", "upper", "work"}...], "empty": [directory...], "env": {...},
      "cwd": "...", "stdin": path, "stdout": path, "stderr": path, "timeout": seconds}

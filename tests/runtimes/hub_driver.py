@@ -63,9 +63,9 @@ from tornado.simple_httpclient import SimpleAsyncHTTPClient
 
 # Imported here so that a fork server (tests/runtimes/fork_server.py) has imported them before
 # it forks: the chart's config imports the spawner and the authenticators.
-import kubespawner  # noqa: E402,F401
-import oauthenticator.auth0  # noqa: E402,F401
-import oauthenticator.github  # noqa: E402,F401
+import kubespawner  # noqa: F401
+import oauthenticator.auth0  # noqa: F401
+import oauthenticator.github  # noqa: F401
 
 # What replaces a token in the report: tokens are secrets, the report is a test log.
 REDACTED = "[redacted]"

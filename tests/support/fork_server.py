@@ -3,9 +3,9 @@
 `ForkServer(python, driver).run(container, input=...)` does what
 `run_in(container, [python, driver], input=...)` does (tests/support/container.py) and returns
 the same CompletedProcess, but the driver runs in a child forked from a long-lived process of
-`python` that imported the driver module, and so JupyterHub, dask-gateway-server or
-conda-store-server, once (tests/runtimes/fork_server.py). Importing those costs 4-6 s of CPU per
-process; a test run starts dozens of them.
+`python` that imported the driver module, and so JupyterHub or dask-gateway-server, once
+(tests/runtimes/fork_server.py). Importing those costs 4-6 s of CPU per process; a test run
+starts dozens of them.
 
 One server per driver and pytest process, started on first use and stopped when the process
 exits; runs are served one at a time (a lock: the hub's background runs use threads).

@@ -7,8 +7,9 @@ it embeds, its authenticator and backend settings, QHub's `gateway.extraConfig` 
 the environment the pod spec gives it (QHub's settings variable, JUPYTERHUB_API_TOKEN from its
 Secret key, the namespace's Service variables). tests/support/gateway_process.py runs each plan's
 gateway in a process of its own, inside a private mount namespace where the container's files
-are at their paths, with the container's environment and command line; the controller Deployment's command line and files go with it, so the
-pods come from the controller's own code and config.
+are at their paths, with the container's environment and command line; the controller
+Deployment's command line and files go with it, so the pods come from the controller's own code
+and config.
 
 Each plan's gateway runs once per test run, forked from a process that imported the server
 (tests/support/fork_server.py), since importing it costs seconds of CPU per process; each plan

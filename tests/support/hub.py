@@ -6,8 +6,9 @@ container of the rendered `hub` Deployment, its files and its environment from t
 planned ConfigMaps and Secrets (tests/support/container.py), and runs tests/runtimes/hub_driver.py in it with the hub image's
 own packages (.venv-hub): the chart's jupyterhub_config.py loads unchanged, JupyterHub
 initializes, each user logs in through the authenticator's own pages, and every profile anyone
-is offered is spawned by every user up to the pod the hub sends to Kubernetes. One hub process
-per plan, cached for the session; the tests assert on its report. While the tests assert on one
+is offered is spawned by every user up to the pod the hub sends to Kubernetes. One hub per plan
+and test run, forked from a process that imported JupyterHub once (tests/support/fork_server.py)
+and shared by the pytest workers; the tests assert on its report. While the tests assert on one
 plan's report, the next plan's hub runs (`upcoming`).
 
 The only thing the tests make up about a login is what the identity provider answers
@@ -217,9 +218,9 @@ def _run_hub(label: str, config: QHubConfig, objects: list[dict[str, Any]], cont
     return HubRun(label, config, objects, container, report)
 
 
-# Hub runs of this session by plan label. Two at a time: a hub process spends most of its time
-# importing JupyterHub, so the next plan's hub runs while the tests assert on this one's report.
-_RUNNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-run")
+# Hub runs of this pytest process by plan label, in the background: the next plan's hub runs
+# while the tests assert on this one's report. One at a time, as HUB_SERVER serves them.
+_RUNNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-run")
 _RUNS: dict[str, Future[HubRun]] = {}
 
 

@@ -4,7 +4,7 @@ It takes a minute or more of CPU (the SDKs' generated modules are very large), s
 the background beside the other tests instead of after them: tests/conftest.py calls `start()`
 once collection is done and the type-check tests are among the tests to run, and the tests
 call `report()`, which waits for it. Once per test run: the first pytest process to start it
-wins (an exclusive file in the run's directory, tests/support/session_cache.py), the others
+wins (it creates a directory in the run's, tests/support/session_cache.py), the others
 read its report.
 """
 
